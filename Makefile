@@ -1,0 +1,78 @@
+# sockshim: see README.md.
+#   make            build the library and header, print the conformance report
+#   make test       every test (what .ci/run runs)
+#   make header     refresh include/sockshim.h from the generated copy
+#   make install    PREFIX=/usr/local DESTDIR= ; make uninstall
+
+PREFIX      ?= /usr/local
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR     ?=
+VERSION     := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+CARGO       ?= cargo
+CC          ?= cc
+CXX         ?= c++
+PYTHON      ?= python3
+
+TOP     := $(abspath .)
+LIB     := target/release/libsockshim.so
+BUILD   := build
+# The in-tree copy that programs link against: libsockshim.so.0 is the soname.
+LIBLINK := $(BUILD)/lib
+WARN    := -Wall -Wextra -Wpedantic -Werror
+CFLAGS_TEST := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude
+SUITE_SRC := $(wildcard c-tests/*.c) $(wildcard c-tests/*.h)
+
+.PHONY: all lib report header test install uninstall clean
+.DELETE_ON_ERROR:
+
+all: report
+
+lib: $(LIBLINK)/libsockshim.so.0
+
+$(LIB): Cargo.toml build.rs cbindgen.toml $(wildcard src/*.rs)
+	$(CARGO) build --release --locked
+	@touch $@
+
+$(LIBLINK)/libsockshim.so.0: $(LIB)
+	@mkdir -p $(LIBLINK)
+	ln -sf $(TOP)/$(LIB) $(LIBLINK)/libsockshim.so.0
+	ln -sf libsockshim.so.0 $(LIBLINK)/libsockshim.so
+
+$(BUILD)/conformance-native: $(SUITE_SRC) include/sockshim.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_TEST) $(wildcard c-tests/*.c) -o $@ -lpthread
+
+$(BUILD)/conformance-linked: $(SUITE_SRC) include/sockshim.h $(LIBLINK)/libsockshim.so.0
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_TEST) $(wildcard c-tests/*.c) -o $@ -L$(LIBLINK) -lsockshim -Wl,-rpath,$(TOP)/$(LIBLINK) -lpthread
+
+report: lib $(BUILD)/conformance-native $(BUILD)/conformance-linked
+	$(PYTHON) c-tests/report.py --lib $(TOP)/$(LIB) --native $(BUILD)/conformance-native --linked $(BUILD)/conformance-linked --check
+
+header: $(LIB)
+	cp "$$(ls -t target/release/build/sockshim-*/out/sockshim.h | head -n 1)" include/sockshim.h
+
+test: lib $(BUILD)/conformance-native $(BUILD)/conformance-linked
+	CARGO="$(CARGO)" CC="$(CC)" CXX="$(CXX)" PYTHON="$(PYTHON)" bash tools/run-tests.sh
+
+install: lib
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libsockshim.so.$(VERSION)
+	ln -sf libsockshim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsockshim.so.0
+	ln -sf libsockshim.so.0 $(DESTDIR)$(LIBDIR)/libsockshim.so
+	install -m 0644 include/sockshim.h $(DESTDIR)$(INCLUDEDIR)/sockshim.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    sockshim.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/sockshim.pc
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/sockshim.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libsockshim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsockshim.so.0 \
+	      $(DESTDIR)$(LIBDIR)/libsockshim.so $(DESTDIR)$(INCLUDEDIR)/sockshim.h \
+	      $(DESTDIR)$(PKGCONFIGDIR)/sockshim.pc
+
+clean:
+	$(CARGO) clean
+	rm -rf $(BUILD)

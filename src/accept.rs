@@ -1,0 +1,196 @@
+//! accept(2), accept4(2) and the accepting step of paccept(2): one system call with the
+//! descriptor flags the kernel applies atomically, then the shim's own state.
+//!
+//! What the new socket gets (SPEC.md "accept", "accept4", NetBSD-NOTES.md section 3):
+//!
+//! | attribute        | accept()                         | accept4() / paccept()         |
+//! |------------------|----------------------------------|-------------------------------|
+//! | FD_CLOEXEC       | never                            | iff SOCK_CLOEXEC              |
+//! | O_NONBLOCK       | NetBSD personality: listener's   | iff SOCK_NONBLOCK             |
+//! | O_ASYNC + owner  | NetBSD personality: listener's   | NetBSD personality: listener's|
+//! | no-SIGPIPE       | listener's                       | listener's OR SOCK_NOSIGPIPE  |
+//!
+//! O_NONBLOCK goes to the kernel as SOCK_NONBLOCK in the same accept4 call (never a
+//! later F_SETFL: LESSONS.md pitfall 3); O_ASYNC and the owner can only be copied after
+//! the call, which is harmless (no other thread knows the descriptor yet).
+
+use core::ffi::c_int;
+
+use libc::{sockaddr, socklen_t};
+
+use crate::flags::{self, Split};
+use crate::policy::{self, Personality};
+use crate::sys::{self, Errno, SysResult};
+use crate::table::NOSIGPIPE;
+
+/// Which call is accepting: plain accept() is the only one that inherits O_NONBLOCK.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    Accept,
+    WithFlags,
+}
+
+/// Accepts one connection on `s`.
+///
+/// # Safety
+/// `addr`/`addrlen` are the caller's; they are handed to the kernel (which checks
+/// them) and read or written here only after the kernel has accessed them.
+pub unsafe fn accept(
+    s: c_int,
+    addr: *mut sockaddr,
+    addrlen: *mut socklen_t,
+    split: Split,
+    call: Call,
+) -> SysResult<c_int> {
+    if policy::personality() == Personality::NetBsd {
+        // SAFETY: forwarded contract.
+        return unsafe { accept_netbsd(s, addr, addrlen, split, call) };
+    }
+    // SAFETY: the kernel checks the caller's pointers.
+    let fd = unsafe { sys::accept4(s, addr, addrlen, split.kernel)? };
+    adopt(s, fd, split)
+}
+
+/// Records the new socket's no-SIGPIPE state: the listener's, or added by the flag.
+fn adopt(listener: c_int, fd: c_int, split: Split) -> SysResult<c_int> {
+    crate::nosigpipe::adopt(fd, split.nosigpipe || NOSIGPIPE.get(listener))
+}
+
+/// The NetBSD personality: BSD inheritance, NetBSD's `*addrlen` rules, and the
+/// outcomes NetBSD's do_sys_accept gives where Linux differs (NetBSD-NOTES.md 8.3):
+/// - a TCP connection reset while it waited in the queue: ECONNABORTED, consumed;
+/// - SO_RCVTIMEO on a blocking listener: ignored (NetBSD's accept sleeps with no
+///   timeout), so an EAGAIN from the timeout goes back to waiting;
+/// - shutdown(listener, SHUT_RD) with an empty queue: ECONNABORTED, not EINVAL.
+///
+/// # Safety
+/// As [`accept`].
+unsafe fn accept_netbsd(
+    s: c_int,
+    addr: *mut sockaddr,
+    addrlen: *mut socklen_t,
+    split: Split,
+    call: Call,
+) -> SysResult<c_int> {
+    loop {
+        // The listener's file flags (an EBADF here is accept's own).
+        let lflags = sys::fcntl(s, libc::F_GETFL, 0)?;
+        let listener_nonblocking = lflags & libc::O_NONBLOCK != 0;
+        let mut kflags = split.kernel;
+        if call == Call::Accept && listener_nonblocking {
+            kflags |= libc::SOCK_NONBLOCK;
+        }
+        let r = if addr.is_null() {
+            // SAFETY: the kernel checks the pointers (addrlen is not read when addr is null).
+            unsafe { sys::accept4(s, addr, addrlen, kflags) }
+        } else {
+            // SAFETY: forwarded contract.
+            unsafe { accept_netbsd_addrlen(s, addr, addrlen, kflags) }
+        };
+        let fd = match r {
+            Err(Errno(libc::EAGAIN)) if !listener_nonblocking => continue,
+            Err(Errno(libc::EINVAL)) if poll_now(s, libc::POLLRDHUP) & libc::POLLRDHUP != 0 => {
+                return Err(Errno(libc::ECONNABORTED));
+            }
+            r => r?,
+        };
+        if reset_tcp(fd) {
+            let _ = sys::close(fd);
+            return Err(Errno(libc::ECONNABORTED));
+        }
+        let fd = adopt(s, fd, split)?;
+        if lflags & libc::O_ASYNC != 0 {
+            inherit_async(s, fd);
+        }
+        return Ok(fd);
+    }
+}
+
+/// The events pending on `fd` right now (0 on any error).
+fn poll_now(fd: c_int, events: i16) -> i16 {
+    let mut pfd = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: one pollfd of ours, our timeout, no mask.
+    match unsafe { sys::ppoll(&mut pfd, 1, &zero, core::ptr::null()) } {
+        Ok(_) => pfd.revents,
+        Err(_) => 0,
+    }
+}
+
+/// Was this freshly accepted socket a TCP connection that was reset (or otherwise
+/// failed) while queued? poll reports that as POLLERR/POLLHUP without consuming the
+/// socket error; a peer's orderly close (FIN) is neither.
+fn reset_tcp(fd: c_int) -> bool {
+    poll_now(fd, 0) & (libc::POLLERR | libc::POLLHUP) != 0
+        && sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_PROTOCOL) == Ok(libc::IPPROTO_TCP)
+}
+
+/// NetBSD's copyout_sockname: `*addrlen` ends as min(supplied, actual), and a
+/// "negative" supplied length is a huge unsigned one rather than EINVAL.
+///
+/// # Safety
+/// As [`accept`]; `addr` is non-null.
+unsafe fn accept_netbsd_addrlen(
+    s: c_int,
+    addr: *mut sockaddr,
+    addrlen: *mut socklen_t,
+    kflags: c_int,
+) -> SysResult<c_int> {
+    // SAFETY: the kernel reads the word (EFAULT or misalignment give an error).
+    let supplied = match unsafe { sys::read_user_u32(addrlen.cast()) } {
+        Ok(v) => v,
+        // Unreadable: let the kernel report it exactly as NetBSD and Linux do (EFAULT
+        // after the connection was dequeued).
+        // SAFETY: the kernel checks the pointers.
+        Err(_) => return unsafe { sys::accept4(s, addr, addrlen, kflags) },
+    };
+    let mut klen = flags::netbsd_kernel_addrlen(supplied);
+    let lenp: *mut socklen_t = if klen == supplied { addrlen } else { &mut klen };
+    // SAFETY: the kernel checks `addr`; `lenp` is the caller's word or our local.
+    let fd = unsafe { sys::accept4(s, addr, lenp, kflags)? };
+    // SAFETY: the kernel has just written the actual length through `lenp`.
+    let actual = unsafe { lenp.read() };
+    if lenp != addrlen {
+        // The kernel wrote our local; prove the caller's word writable through the
+        // kernel before storing to it (getcpu stores an unsigned int there).
+        // SAFETY: the kernel checks the pointer.
+        if let Err(e) = unsafe { sys::raw(libc::SYS_getcpu, sys::args!(addrlen, 0usize, 0usize)) } {
+            let _ = sys::close(fd);
+            return Err(e);
+        }
+    }
+    // SAFETY: the kernel has just read and written this word.
+    unsafe { addrlen.write(flags::netbsd_addrlen(supplied, actual)) };
+    Ok(fd)
+}
+
+/// Copies the listener's SIGIO owner, then O_ASYNC, onto the accepted socket (owner
+/// first, so no SIGIO goes to the wrong process). Best effort: both calls succeed on
+/// any socket the kernel just created.
+fn inherit_async(listener: c_int, fd: c_int) {
+    let mut owner = sys::FOwnerEx { ty: 0, pid: 0 };
+    if sys::fcntl(listener, sys::F_GETOWN_EX, (&raw mut owner) as usize).is_ok() && owner.pid != 0 {
+        let _ = sys::fcntl(fd, sys::F_SETOWN_EX, (&raw const owner) as usize);
+    }
+    if let Ok(fl) = sys::fcntl(fd, libc::F_GETFL, 0) {
+        let _ = sys::fcntl(fd, libc::F_SETFL, (fl | libc::O_ASYNC) as usize);
+    }
+}
+
+/// Errors that paccept reports without touching the signal mask (NetBSD reports
+/// them before sigsuspendsetup: SPEC.md paccept clause 2).
+pub fn fails_before_mask(r: &SysResult<c_int>) -> bool {
+    matches!(
+        r,
+        Err(Errno(
+            libc::EBADF | libc::ENOTSOCK | libc::EMFILE | libc::ENFILE
+        ))
+    )
+}

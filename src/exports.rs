@@ -1,0 +1,342 @@
+//! The exported C functions: thin adapters that translate arguments, call the module
+//! that implements the clause, and map `Result` to the C convention (-1 and `errno` on
+//! failure, `errno` untouched on success).
+//!
+//! Every function here is async-signal-safe (no locks, no allocation, no lazy
+//! initialisation), works before the library's constructor ran, never panics, and
+//! makes its system calls raw (nothing lands back in the shim).
+
+use core::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
+
+use libc::{sockaddr, socklen_t};
+
+use crate::accept::{self, Call};
+use crate::consts::{F_GETNOSIGPIPE, F_SETNOSIGPIPE, SO_NOSIGPIPE};
+use crate::flags;
+use crate::nosigpipe;
+use crate::paccept::paccept_masked;
+use crate::policy;
+use crate::sys::{self, Errno, SysResult};
+
+/// The C convention: the value on success; -1 with `errno` set on failure.
+#[inline(always)]
+fn ret<T: From<i8>>(r: SysResult<T>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(Errno(e)) => {
+            // SAFETY: the calling thread's errno.
+            unsafe { *libc::__errno_location() = e };
+            T::from(-1)
+        }
+    }
+}
+
+fn size(r: SysResult<usize>) -> isize {
+    ret(r.map(|n| n as isize))
+}
+
+fn unit(r: SysResult<()>) -> c_int {
+    ret(r.map(|()| 0))
+}
+
+/// socket(2). SPEC.md "socket": SOCK_CLOEXEC and SOCK_NONBLOCK reach the kernel in the
+/// same system call; SOCK_NOSIGPIPE is removed first and recorded on the new
+/// descriptor; other bits go to the kernel, which answers EINVAL as Linux does. The
+/// descriptor is the kernel's lowest free one (WASIX sock_open).
+#[unsafe(no_mangle)]
+pub extern "C" fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
+    let t = flags::socket_type(ty);
+    ret(sys::socket(domain, t.kernel, protocol).and_then(|fd| nosigpipe::adopt(fd, t.nosigpipe)))
+}
+
+/// socketpair(2). SPEC.md "socketpair": as socket, for both descriptors.
+///
+/// # Safety
+/// `sv` is checked by the kernel, and read here only after the kernel wrote it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn socketpair(
+    domain: c_int,
+    ty: c_int,
+    protocol: c_int,
+    sv: *mut c_int,
+) -> c_int {
+    let t = flags::socket_type(ty);
+    let r = (|| {
+        // SAFETY: the kernel checks `sv`.
+        unsafe { sys::socketpair(domain, t.kernel, protocol, sv)? };
+        // SAFETY: the kernel has just stored two descriptors at `sv`.
+        let (a, b) = unsafe { (sv.read(), sv.add(1).read()) };
+        if let Err(e) = nosigpipe::adopt(a, t.nosigpipe) {
+            let _ = sys::close(b);
+            return Err(e);
+        }
+        nosigpipe::adopt(b, t.nosigpipe).map(drop).inspect_err(|_| {
+            let _ = nosigpipe::close(a);
+        })
+    })();
+    unit(r)
+}
+
+/// listen(2). SPEC.md "listen": Linux's behaviour and errors; in the NetBSD
+/// personality a negative backlog means 0 (NetBSD solisten), not somaxconn.
+#[unsafe(no_mangle)]
+pub extern "C" fn listen(s: c_int, backlog: c_int) -> c_int {
+    unit(sys::listen(
+        s,
+        flags::listen_backlog(backlog, policy::personality()),
+    ))
+}
+
+/// accept(2). NetBSD accept(2): "extracts the first connection request on the queue of
+/// pending connections, creates a new socket with the same properties of s". SPEC.md
+/// "accept": Linux's behaviour plus no-SIGPIPE inherited from the listener; in the
+/// NetBSD personality O_NONBLOCK (atomically), O_ASYNC and the owner are inherited and
+/// `*addrlen` is truncated. A cancellation point.
+///
+/// # Safety
+/// The kernel checks `addr` and `addrlen`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn accept(s: c_int, addr: *mut sockaddr, addrlen: *mut socklen_t) -> c_int {
+    let split = flags::accept_flags(0, false);
+    // SAFETY: forwarded contract.
+    ret(unsafe { accept::accept(s, addr, addrlen, split, Call::Accept) })
+}
+
+/// accept4(2). SPEC.md "accept4": SOCK_CLOEXEC/SOCK_NONBLOCK atomically, SOCK_NOSIGPIPE
+/// recorded, O_NONBLOCK never inherited, no-SIGPIPE inherited from the listener.
+/// Unknown bits: EINVAL (Linux personality); ignored in the NetBSD personality, where
+/// "accept4() is equivalent to paccept(s, addr, addrlen, NULL, flags)".
+///
+/// # Safety
+/// The kernel checks `addr` and `addrlen`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn accept4(
+    s: c_int,
+    addr: *mut sockaddr,
+    addrlen: *mut socklen_t,
+    flags: c_int,
+) -> c_int {
+    let netbsd = policy::personality() == policy::Personality::NetBsd;
+    let split = flags::accept_flags(flags, netbsd);
+    // SAFETY: forwarded contract.
+    ret(unsafe { accept::accept(s, addr, addrlen, split, Call::WithFlags) })
+}
+
+/// paccept(2), NetBSD semantics in every personality. NetBSD accept(2): "If the sigmask
+/// argument is not NULL, the thread's signal mask is replaced by sigmask for the
+/// duration of the call" (atomically with the wait, SPEC.md paccept clauses 1-10);
+/// flags as accept4, with unknown bits ignored. A NULL `sigmask` leaves the mask alone.
+/// A cancellation point.
+///
+/// # Safety
+/// The kernel checks `addr`, `addrlen` and `sigmask`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn paccept(
+    s: c_int,
+    addr: *mut sockaddr,
+    addrlen: *mut socklen_t,
+    sigmask: *const libc::sigset_t,
+    flags: c_int,
+) -> c_int {
+    let split = flags::accept_flags(flags, true);
+    ret(if sigmask.is_null() {
+        // SAFETY: forwarded contract.
+        unsafe { accept::accept(s, addr, addrlen, split, Call::WithFlags) }
+    } else {
+        // SAFETY: forwarded contract.
+        unsafe { paccept_masked(s, addr, addrlen, sigmask.cast(), split) }
+    })
+}
+
+/// write(2). SPEC.md "No-SIGPIPE state": on a no-SIGPIPE socket, EPIPE without SIGPIPE;
+/// otherwise the plain system call. A cancellation point.
+///
+/// # Safety
+/// The kernel checks `buf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, n: usize) -> isize {
+    // SAFETY: forwarded contract.
+    size(unsafe { nosigpipe::write(fd, buf, n) })
+}
+
+/// writev(2); as write. A cancellation point.
+///
+/// # Safety
+/// The kernel checks `iov`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn writev(fd: c_int, iov: *const libc::iovec, iovcnt: c_int) -> isize {
+    // SAFETY: forwarded contract.
+    size(unsafe { nosigpipe::writev(fd, iov, iovcnt) })
+}
+
+/// send(2); MSG_NOSIGNAL added on a no-SIGPIPE socket. A cancellation point.
+///
+/// # Safety
+/// The kernel checks `buf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn send(fd: c_int, buf: *const c_void, n: usize, flags: c_int) -> isize {
+    // SAFETY: forwarded contract.
+    size(unsafe { nosigpipe::sendto(fd, buf, n, flags, core::ptr::null(), 0) })
+}
+
+/// sendto(2); as send. A cancellation point.
+///
+/// # Safety
+/// The kernel checks the pointers.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sendto(
+    fd: c_int,
+    buf: *const c_void,
+    n: usize,
+    flags: c_int,
+    to: *const sockaddr,
+    tolen: socklen_t,
+) -> isize {
+    // SAFETY: forwarded contract.
+    size(unsafe { nosigpipe::sendto(fd, buf, n, flags, to, tolen) })
+}
+
+/// sendmsg(2); as send. A cancellation point.
+///
+/// # Safety
+/// The kernel checks `msg`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> isize {
+    // SAFETY: forwarded contract.
+    size(unsafe { nosigpipe::sendmsg(fd, msg, flags) })
+}
+
+/// sendmmsg(2); as send. A cancellation point.
+///
+/// # Safety
+/// The kernel checks `msgs`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sendmmsg(
+    fd: c_int,
+    msgs: *mut libc::mmsghdr,
+    n: c_uint,
+    flags: c_int,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    ret(unsafe { nosigpipe::sendmmsg(fd, msgs, n, flags) })
+}
+
+/// dup(2). SPEC.md "No-SIGPIPE state": the copy shares the state.
+#[unsafe(no_mangle)]
+pub extern "C" fn dup(fd: c_int) -> c_int {
+    ret(sys::dup(fd).and_then(|new| nosigpipe::duplicated(fd, new)))
+}
+
+/// dup2(2); as dup (the state of whatever `new` was is replaced).
+#[unsafe(no_mangle)]
+pub extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
+    ret(sys::dup2(old, new).and_then(|n| nosigpipe::duplicated(old, n)))
+}
+
+/// dup3(2); as dup.
+#[unsafe(no_mangle)]
+pub extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
+    ret(sys::dup3(old, new, flags).and_then(|n| nosigpipe::duplicated(old, n)))
+}
+
+/// close(2). SPEC.md "No-SIGPIPE state": "Cleared by close". A cancellation point.
+#[unsafe(no_mangle)]
+pub extern "C" fn close(fd: c_int) -> c_int {
+    unit(nosigpipe::close(fd))
+}
+
+/// fcntl(2). F_DUPFD and F_DUPFD_CLOEXEC copy the no-SIGPIPE state; F_GETNOSIGPIPE and
+/// F_SETNOSIGPIPE read and set it (NetBSD fcntl(2)); F_GETOWN is answered through
+/// F_GETOWN_EX as glibc does; every other command goes to the kernel untouched.
+///
+/// fcntl is variadic in C. Its optional argument is one word (int, long or pointer);
+/// on the Linux ABIs this library supports (x86_64, aarch64) a variadic word argument
+/// travels in the same register as a fixed one, so it is declared fixed here, as the
+/// C libraries read it (`va_arg(ap, unsigned long)`), and ignored by commands without one.
+#[unsafe(no_mangle)]
+pub extern "C" fn fcntl(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
+    ret(fcntl_impl(fd, cmd, arg as usize))
+}
+
+/// fcntl64: glibc's name for fcntl under `_FILE_OFFSET_BITS=64`; identical here.
+#[unsafe(no_mangle)]
+pub extern "C" fn fcntl64(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
+    ret(fcntl_impl(fd, cmd, arg as usize))
+}
+
+fn fcntl_impl(fd: c_int, cmd: c_int, arg: usize) -> SysResult<c_int> {
+    match cmd {
+        libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
+            sys::fcntl(fd, cmd, arg).and_then(|new| nosigpipe::duplicated(fd, new))
+        }
+        F_GETNOSIGPIPE => nosigpipe::get(fd),
+        F_SETNOSIGPIPE => nosigpipe::set(fd, arg as c_int != 0).map(|()| 0),
+        libc::F_GETOWN => {
+            let mut owner = sys::FOwnerEx { ty: 0, pid: 0 };
+            sys::fcntl(fd, sys::F_GETOWN_EX, (&raw mut owner) as usize).map(|_| {
+                if owner.ty == sys::F_OWNER_PGRP {
+                    -owner.pid
+                } else {
+                    owner.pid
+                }
+            })
+        }
+        _ => sys::fcntl(fd, cmd, arg),
+    }
+}
+
+/// setsockopt(2). SOL_SOCKET/SO_NOSIGPIPE sets the no-SIGPIPE state (NetBSD
+/// setsockopt(2)); everything else goes to the kernel.
+///
+/// # Safety
+/// The kernel checks `val`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn setsockopt(
+    fd: c_int,
+    level: c_int,
+    name: c_int,
+    val: *const c_void,
+    len: socklen_t,
+) -> c_int {
+    unit(if level == libc::SOL_SOCKET && name == SO_NOSIGPIPE {
+        // SAFETY: forwarded contract.
+        unsafe { nosigpipe::setsockopt(fd, val, len) }
+    } else {
+        // SAFETY: forwarded contract.
+        unsafe { sys::setsockopt(fd, level, name, val, len) }
+    })
+}
+
+/// getsockopt(2). SOL_SOCKET/SO_NOSIGPIPE reads the no-SIGPIPE state as an int 0 or 1;
+/// everything else goes to the kernel.
+///
+/// # Safety
+/// The kernel checks `val` and `len`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn getsockopt(
+    fd: c_int,
+    level: c_int,
+    name: c_int,
+    val: *mut c_void,
+    len: *mut socklen_t,
+) -> c_int {
+    unit(if level == libc::SOL_SOCKET && name == SO_NOSIGPIPE {
+        // SAFETY: forwarded contract.
+        unsafe { nosigpipe::getsockopt(fd, val, len) }
+    } else {
+        // SAFETY: forwarded contract.
+        unsafe { sys::getsockopt(fd, level, name, val, len) }
+    })
+}
+
+/// The library version, "MAJOR.MINOR.PATCH" (a static string).
+#[unsafe(no_mangle)]
+pub extern "C" fn sockshim_version() -> *const c_char {
+    const V: &core::ffi::CStr = match core::ffi::CStr::from_bytes_with_nul(
+        concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
+    ) {
+        Ok(v) => v,
+        Err(_) => c"",
+    };
+    V.as_ptr()
+}

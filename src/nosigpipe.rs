@@ -1,0 +1,203 @@
+//! No-SIGPIPE: the write paths and the descriptor bookkeeping (SPEC.md "No-SIGPIPE
+//! state").
+//!
+//! NetBSD keeps FNOSIGPIPE on the open file and checks it in the generic write path and
+//! in sendmsg. Linux has only the per-call MSG_NOSIGNAL, so on a no-SIGPIPE descriptor:
+//!
+//! - `send`, `sendto`, `sendmsg`, `sendmmsg` get MSG_NOSIGNAL added;
+//! - `write` becomes `sendto(fd, buf, n, MSG_NOSIGNAL, NULL, 0)` and `writev` becomes
+//!   `sendmsg` with the same vector: on a socket these are what the kernel's
+//!   sock_write_iter does, minus the signal;
+//! - every other descriptor takes the plain system call, with nothing added (LESSONS.md
+//!   pitfall 4: converting only no-SIGPIPE descriptors keeps plain writes at full speed).
+//!
+//! No signal is blocked or consumed, so a SIGPIPE that was already pending is never
+//! swallowed. A bit left behind by a close the shim did not see cannot break a
+//! non-socket that reuses the number: the converted call fails with ENOTSOCK, the bit
+//! is dropped and the plain call is made (LESSONS.md pitfall 6).
+
+use core::ffi::{c_int, c_uint, c_void};
+
+use libc::{sockaddr, socklen_t};
+
+use crate::sys::{self, Errno, SysResult};
+use crate::table::NOSIGPIPE;
+
+/// The send flags for `fd`: MSG_NOSIGNAL added when it is no-SIGPIPE.
+#[inline(always)]
+fn send_flags(fd: c_int, flags: c_int) -> c_int {
+    if NOSIGPIPE.get(fd) {
+        flags | libc::MSG_NOSIGNAL
+    } else {
+        flags
+    }
+}
+
+/// Tries the converted call on a no-SIGPIPE descriptor; `None` means "not (or no
+/// longer) a no-SIGPIPE socket: make the plain call".
+#[inline(always)]
+fn converted<T>(fd: c_int, call: impl FnOnce() -> SysResult<T>) -> Option<SysResult<T>> {
+    if !NOSIGPIPE.get(fd) {
+        return None;
+    }
+    match call() {
+        Err(Errno(libc::ENOTSOCK)) => {
+            let _ = NOSIGPIPE.set(fd, false);
+            None
+        }
+        r => Some(r),
+    }
+}
+
+/// # Safety
+/// The kernel checks `buf`.
+pub unsafe fn write(fd: c_int, buf: *const c_void, n: usize) -> SysResult<usize> {
+    // SAFETY: the kernel checks `buf`.
+    let send = || unsafe { sys::sendto(fd, buf, n, libc::MSG_NOSIGNAL, core::ptr::null(), 0) };
+    // SAFETY: as above.
+    converted(fd, send).unwrap_or_else(|| unsafe { sys::write(fd, buf, n) })
+}
+
+/// # Safety
+/// The kernel checks `iov`.
+pub unsafe fn writev(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> SysResult<usize> {
+    // A count writev rejects (EINVAL) must not become sendmsg's EMSGSIZE.
+    if (0..=libc::UIO_MAXIOV).contains(&cnt) {
+        let send = || {
+            // SAFETY: msghdr is plain data; all-zero is a valid empty header.
+            let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+            msg.msg_iov = iov.cast_mut();
+            msg.msg_iovlen = cnt as _;
+            // SAFETY: the kernel checks the vector.
+            unsafe { sys::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) }
+        };
+        if let Some(r) = converted(fd, send) {
+            return r;
+        }
+    }
+    // SAFETY: the kernel checks `iov`.
+    unsafe { sys::writev(fd, iov, cnt) }
+}
+
+/// # Safety
+/// The kernel checks the pointers.
+pub unsafe fn sendto(
+    fd: c_int,
+    buf: *const c_void,
+    n: usize,
+    flags: c_int,
+    to: *const sockaddr,
+    tolen: socklen_t,
+) -> SysResult<usize> {
+    // SAFETY: the kernel checks the pointers.
+    unsafe { sys::sendto(fd, buf, n, send_flags(fd, flags), to, tolen) }
+}
+
+/// # Safety
+/// The kernel checks `msg`.
+pub unsafe fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> SysResult<usize> {
+    // SAFETY: the kernel checks `msg`.
+    unsafe { sys::sendmsg(fd, msg, send_flags(fd, flags)) }
+}
+
+/// # Safety
+/// The kernel checks `msgs`.
+pub unsafe fn sendmmsg(
+    fd: c_int,
+    msgs: *mut libc::mmsghdr,
+    n: c_uint,
+    flags: c_int,
+) -> SysResult<c_int> {
+    // SAFETY: the kernel checks `msgs`.
+    unsafe { sys::sendmmsg(fd, msgs, n, send_flags(fd, flags)) }
+}
+
+/// Records the state of a descriptor the shim just created; on failure (no memory for
+/// the table) the descriptor is closed again so that nothing leaks.
+pub fn adopt(fd: c_int, on: bool) -> SysResult<c_int> {
+    match NOSIGPIPE.set(fd, on) {
+        Ok(()) => Ok(fd),
+        Err(e) => {
+            let _ = sys::close(fd);
+            Err(e)
+        }
+    }
+}
+
+/// dup and friends: `new` is a copy of `old`, and so is its state.
+pub fn duplicated(old: c_int, new: c_int) -> SysResult<c_int> {
+    if old == new {
+        Ok(new)
+    } else {
+        adopt(new, NOSIGPIPE.get(old))
+    }
+}
+
+/// close: the state goes first, so a concurrent socket() that receives the number
+/// cannot have its fresh state cleared afterwards.
+pub fn close(fd: c_int) -> SysResult<()> {
+    let _ = NOSIGPIPE.set(fd, false);
+    sys::close(fd)
+}
+
+/// Is `fd` a socket? EBADF for a closed descriptor. A stale bit on a non-socket is
+/// dropped on the way.
+fn check_socket(fd: c_int) -> SysResult<bool> {
+    match sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TYPE) {
+        Ok(_) => Ok(true),
+        Err(Errno(libc::ENOTSOCK)) => {
+            let _ = NOSIGPIPE.set(fd, false);
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// fcntl(F_GETNOSIGPIPE): 1 or 0 (always 0 for a non-socket).
+pub fn get(fd: c_int) -> SysResult<c_int> {
+    Ok((check_socket(fd)? && NOSIGPIPE.get(fd)) as c_int)
+}
+
+/// fcntl(F_SETNOSIGPIPE) and setsockopt(SO_NOSIGPIPE). Linux keeps the state for
+/// sockets only: turning it on for another kind of descriptor is ENOTSOCK.
+pub fn set(fd: c_int, on: bool) -> SysResult<()> {
+    if !check_socket(fd)? && on {
+        return Err(Errno(libc::ENOTSOCK));
+    }
+    NOSIGPIPE.set(fd, on)
+}
+
+/// setsockopt(SOL_SOCKET, SO_NOSIGPIPE, val, len): an int option, as Linux checks them
+/// (EBADF/ENOTSOCK, then EINVAL for a short length, then EFAULT).
+///
+/// # Safety
+/// `val` is the caller's; it is read through the kernel.
+pub unsafe fn setsockopt(fd: c_int, val: *const c_void, len: socklen_t) -> SysResult<()> {
+    if !check_socket(fd)? {
+        return Err(Errno(libc::ENOTSOCK));
+    }
+    if (len as usize) < core::mem::size_of::<c_int>() {
+        return Err(Errno(libc::EINVAL));
+    }
+    // SAFETY: the kernel reads the word first.
+    let on = unsafe { sys::read_user_u32(val.cast()) }? != 0;
+    NOSIGPIPE.set(fd, on)
+}
+
+/// getsockopt(SOL_SOCKET, SO_NOSIGPIPE, val, len): the kernel does all the checking and
+/// copying as for SO_TYPE (an int option of the same shape), then the value is replaced
+/// by ours in the bytes the kernel wrote.
+///
+/// # Safety
+/// `val`/`len` are the caller's; the kernel checks and writes them first.
+pub unsafe fn getsockopt(fd: c_int, val: *mut c_void, len: *mut socklen_t) -> SysResult<()> {
+    // SAFETY: the kernel checks the pointers.
+    unsafe { sys::getsockopt(fd, libc::SOL_SOCKET, libc::SO_TYPE, val, len)? };
+    let on = NOSIGPIPE.get(fd) as c_int;
+    // SAFETY: the kernel has just written `*len` (at most 4) bytes at `val` and `*len`.
+    unsafe {
+        let n = (len.read() as usize).min(core::mem::size_of::<c_int>());
+        core::ptr::copy_nonoverlapping((&raw const on).cast::<u8>(), val.cast::<u8>(), n);
+    }
+    Ok(())
+}

@@ -1,0 +1,512 @@
+//! The raw system-call layer: the only module that issues system calls and the only
+//! one that knows kernel ABI sizes (rustix's rule).
+//!
+//! Nothing here goes through the C library's wrappers: inside an exported `socket`,
+//! `libc::socket` would resolve back to the shim itself (LESSONS.md pitfall 1). Every
+//! function returns `Result<_, Errno>` and never touches `errno`; the adapters in
+//! `exports` set `errno` only on failure.
+//!
+//! Cancellation points (SPEC.md "What every exported function must keep") are kept the
+//! way glibc 2.36 keeps its own: a call that may block runs with the thread's
+//! cancellation type switched to asynchronous for the duration of the system call
+//! ([`cancellable`]), and a single-threaded process skips the switch, as glibc's
+//! `SINGLE_THREAD_P` does.
+
+use core::ffi::{c_int, c_long, c_uint, c_void};
+
+/// A kernel error number (positive), as the kernel returned it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Errno(pub c_int);
+
+pub type SysResult<T> = Result<T, Errno>;
+
+/// The kernel's signal set: `_NSIG / 8` = 8 bytes on every Linux architecture we build
+/// for, not glibc's 128-byte `sigset_t` (LESSONS.md pitfall 11). Bit `n - 1` is signal `n`.
+pub type KernelSigset = u64;
+pub const KERNEL_SIGSET_SIZE: usize = core::mem::size_of::<KernelSigset>();
+
+#[cfg(target_arch = "x86_64")]
+mod arch {
+    use core::arch::asm;
+    use core::ffi::c_long;
+
+    // SAFETY (module): callers guarantee the arguments are valid for the system call
+    // `nr`; the kernel clobbers rcx and r11 only.
+    #[inline(always)]
+    pub unsafe fn syscall6(nr: c_long, a: [usize; 6]) -> isize {
+        let ret: isize;
+        // SAFETY: the x86_64 Linux system-call convention; see module note.
+        unsafe {
+            asm!("syscall",
+                inlateout("rax") nr as isize => ret,
+                in("rdi") a[0], in("rsi") a[1], in("rdx") a[2],
+                in("r10") a[3], in("r8") a[4], in("r9") a[5],
+                lateout("rcx") _, lateout("r11") _,
+                options(nostack, preserves_flags));
+        }
+        ret
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+mod arch {
+    use core::arch::asm;
+    use core::ffi::c_long;
+
+    #[inline(always)]
+    pub unsafe fn syscall6(nr: c_long, a: [usize; 6]) -> isize {
+        let ret: isize;
+        // SAFETY: the aarch64 Linux system-call convention (svc 0, x8 = number).
+        unsafe {
+            asm!("svc 0",
+                in("x8") nr,
+                inlateout("x0") a[0] as isize => ret,
+                in("x1") a[1], in("x2") a[2], in("x3") a[3], in("x4") a[4], in("x5") a[5],
+                options(nostack, preserves_flags));
+        }
+        ret
+    }
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+mod arch {
+    use core::ffi::c_long;
+
+    /// Other architectures go through the C library's `syscall(2)` (which the shim does
+    /// not interpose), saving and restoring `errno` around it.
+    #[inline(always)]
+    pub unsafe fn syscall6(nr: c_long, a: [usize; 6]) -> isize {
+        // SAFETY: `__errno_location` is the calling thread's errno; `syscall` is glibc's.
+        unsafe {
+            let errno = libc::__errno_location();
+            let saved = *errno;
+            let r = libc::syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+            let ret = if r == -1 {
+                -(*errno as isize)
+            } else {
+                r as isize
+            };
+            *errno = saved;
+            ret
+        }
+    }
+}
+
+/// Issues system call `nr`. Unused trailing arguments are passed as 0.
+///
+/// # Safety
+/// The arguments must be valid for `nr` (pointers the kernel may dereference are
+/// checked by the kernel, which answers EFAULT; they are never dereferenced here).
+#[inline(always)]
+pub unsafe fn raw(nr: c_long, a: [usize; 6]) -> SysResult<usize> {
+    // SAFETY: forwarded to the caller's contract.
+    let r = unsafe { arch::syscall6(nr, a) };
+    // The kernel returns -4095..=-1 for errors.
+    if (-4095..0).contains(&r) {
+        Err(Errno(-r as c_int))
+    } else {
+        Ok(r as usize)
+    }
+}
+
+/// Builds the six-argument array for [`raw`] from any mix of integers and pointers.
+macro_rules! args {
+    ($($a:expr),* $(,)?) => {{
+        #[allow(unused_mut)]
+        let mut v = [0usize; 6];
+        let mut _i = 0;
+        $( if let Some(slot) = v.get_mut(_i) { *slot = $a as usize; } _i += 1; )*
+        v
+    }};
+}
+pub(crate) use args;
+
+unsafe extern "C" {
+    /// glibc's public "no thread was ever created" flag (since 2.32).
+    static __libc_single_threaded: core::ffi::c_char;
+    fn pthread_setcanceltype(ty: c_int, old: *mut c_int) -> c_int;
+}
+
+const PTHREAD_CANCEL_ASYNCHRONOUS: c_int = 1;
+
+/// fcntl commands and `struct f_owner_ex` (asm-generic/fcntl.h), which the libc crate
+/// does not carry.
+pub(crate) const F_SETOWN_EX: c_int = 15;
+pub(crate) const F_GETOWN_EX: c_int = 16;
+pub(crate) const F_OWNER_PGRP: c_int = 2;
+
+#[repr(C)]
+pub struct FOwnerEx {
+    pub ty: c_int,
+    pub pid: c_int,
+}
+
+/// Runs `f` (one blocking system call) as a pthread cancellation point.
+///
+/// Exactly glibc 2.36's `SYSCALL_CANCEL`: in a multi-threaded process the cancellation
+/// type is asynchronous while the system call runs, so `pthread_cancel` of a thread
+/// blocked in it acts at once; afterwards the previous type is restored, which also acts
+/// on a cancellation that arrived meanwhile if the thread was already asynchronous.
+/// `pthread_setcanceltype` is a lock-free compare-and-swap in glibc (async-signal-safe
+/// in practice, no allocation).
+#[inline(always)]
+pub fn cancellable<T>(f: impl FnOnce() -> T) -> T {
+    // SAFETY: a plain byte read of a glibc global that only ever goes 1 -> 0.
+    if unsafe { core::ptr::read_volatile(&raw const __libc_single_threaded) } != 0 {
+        return f();
+    }
+    let mut old: c_int = 0;
+    // SAFETY: valid out-pointer; the call cannot fail for a valid type.
+    unsafe { pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &mut old) };
+    let r = f();
+    // SAFETY: as above; restores the caller's type.
+    unsafe { pthread_setcanceltype(old, &mut old) };
+    r
+}
+
+// ---------------------------------------------------------------------------------
+// Typed wrappers. Pointers are passed through to the kernel unchanged.
+// ---------------------------------------------------------------------------------
+
+use libc::{sockaddr, socklen_t};
+
+pub fn socket(domain: c_int, ty: c_int, proto: c_int) -> SysResult<c_int> {
+    // SAFETY: no pointers.
+    unsafe { raw(libc::SYS_socket, args!(domain, ty, proto)).map(|v| v as c_int) }
+}
+
+/// # Safety
+/// `sv` is passed to the kernel, which checks it.
+pub unsafe fn socketpair(domain: c_int, ty: c_int, proto: c_int, sv: *mut c_int) -> SysResult<()> {
+    // SAFETY: the kernel validates `sv`.
+    unsafe { raw(libc::SYS_socketpair, args!(domain, ty, proto, sv)).map(drop) }
+}
+
+pub fn listen(fd: c_int, backlog: c_int) -> SysResult<()> {
+    // SAFETY: no pointers.
+    unsafe { raw(libc::SYS_listen, args!(fd, backlog)).map(drop) }
+}
+
+/// accept4(2), as a cancellation point.
+///
+/// # Safety
+/// `addr`/`len` are passed to the kernel, which checks them.
+pub unsafe fn accept4(
+    fd: c_int,
+    addr: *mut sockaddr,
+    len: *mut socklen_t,
+    flags: c_int,
+) -> SysResult<c_int> {
+    cancellable(|| {
+        // SAFETY: the kernel validates the pointers.
+        unsafe { raw(libc::SYS_accept4, args!(fd, addr, len, flags)).map(|v| v as c_int) }
+    })
+}
+
+pub fn close(fd: c_int) -> SysResult<()> {
+    cancellable(|| {
+        // SAFETY: no pointers.
+        unsafe { raw(libc::SYS_close, args!(fd)).map(drop) }
+    })
+}
+
+pub fn dup(fd: c_int) -> SysResult<c_int> {
+    // SAFETY: no pointers.
+    unsafe { raw(libc::SYS_dup, args!(fd)).map(|v| v as c_int) }
+}
+
+pub fn dup3(old: c_int, new: c_int, flags: c_int) -> SysResult<c_int> {
+    // SAFETY: no pointers.
+    unsafe { raw(libc::SYS_dup3, args!(old, new, flags)).map(|v| v as c_int) }
+}
+
+/// dup2(2) as the kernel defines it (x86_64 has the call; elsewhere dup3 plus the
+/// same-descriptor rule, as glibc does).
+pub fn dup2(old: c_int, new: c_int) -> SysResult<c_int> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: no pointers.
+        unsafe { raw(libc::SYS_dup2, args!(old, new)).map(|v| v as c_int) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        if old == new {
+            return fcntl(old, libc::F_GETFD, 0).map(|_| new);
+        }
+        dup3(old, new, 0)
+    }
+}
+
+/// fcntl(2) with the argument passed as the kernel takes it (an unsigned long).
+/// `F_SETLKW` and `F_OFD_SETLKW` wait, so they are cancellation points, as in glibc.
+pub fn fcntl(fd: c_int, cmd: c_int, arg: usize) -> SysResult<c_int> {
+    #[cfg(target_pointer_width = "64")]
+    let nr = libc::SYS_fcntl;
+    #[cfg(target_pointer_width = "32")]
+    let nr = libc::SYS_fcntl64;
+    // SAFETY: pointer arguments of fcntl commands are checked by the kernel.
+    let call = || unsafe { raw(nr, args!(fd, cmd, arg)).map(|v| v as c_int) };
+    if cmd == libc::F_SETLKW || cmd == libc::F_OFD_SETLKW {
+        cancellable(call)
+    } else {
+        call()
+    }
+}
+
+/// `getsockopt` into a kernel-checked buffer.
+///
+/// # Safety
+/// `val`/`len` are passed to the kernel, which checks them.
+pub unsafe fn getsockopt(
+    fd: c_int,
+    level: c_int,
+    name: c_int,
+    val: *mut c_void,
+    len: *mut socklen_t,
+) -> SysResult<()> {
+    // SAFETY: the kernel validates the pointers.
+    unsafe { raw(libc::SYS_getsockopt, args!(fd, level, name, val, len)).map(drop) }
+}
+
+/// # Safety
+/// `val` is passed to the kernel, which checks it.
+pub unsafe fn setsockopt(
+    fd: c_int,
+    level: c_int,
+    name: c_int,
+    val: *const c_void,
+    len: socklen_t,
+) -> SysResult<()> {
+    // SAFETY: the kernel validates the pointer.
+    unsafe { raw(libc::SYS_setsockopt, args!(fd, level, name, val, len)).map(drop) }
+}
+
+/// An integer socket option read into our own buffer.
+pub fn getsockopt_int(fd: c_int, level: c_int, name: c_int) -> SysResult<c_int> {
+    let mut v: c_int = 0;
+    let mut len = core::mem::size_of::<c_int>() as socklen_t;
+    // SAFETY: both pointers are to our locals of the sizes given.
+    unsafe { getsockopt(fd, level, name, (&raw mut v).cast(), &mut len)? };
+    Ok(v)
+}
+
+/// # Safety
+/// `buf` must be valid for `len` bytes or the kernel answers EFAULT.
+pub unsafe fn write(fd: c_int, buf: *const c_void, len: usize) -> SysResult<usize> {
+    // SAFETY: the kernel validates the buffer.
+    cancellable(|| unsafe { raw(libc::SYS_write, args!(fd, buf, len)) })
+}
+
+/// # Safety
+/// `iov` is passed to the kernel, which checks it.
+pub unsafe fn writev(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> SysResult<usize> {
+    // SAFETY: the kernel validates the vector.
+    cancellable(|| unsafe { raw(libc::SYS_writev, args!(fd, iov, cnt)) })
+}
+
+/// # Safety
+/// Pointers are passed to the kernel, which checks them.
+pub unsafe fn sendto(
+    fd: c_int,
+    buf: *const c_void,
+    len: usize,
+    flags: c_int,
+    to: *const sockaddr,
+    tolen: socklen_t,
+) -> SysResult<usize> {
+    // SAFETY: the kernel validates the pointers.
+    cancellable(|| unsafe { raw(libc::SYS_sendto, args!(fd, buf, len, flags, to, tolen)) })
+}
+
+/// # Safety
+/// `msg` is passed to the kernel, which checks it.
+pub unsafe fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> SysResult<usize> {
+    // SAFETY: the kernel validates the header and what it points to.
+    cancellable(|| unsafe { raw(libc::SYS_sendmsg, args!(fd, msg, flags)) })
+}
+
+/// # Safety
+/// `msgs` is passed to the kernel, which checks it.
+pub unsafe fn sendmmsg(
+    fd: c_int,
+    msgs: *mut libc::mmsghdr,
+    n: c_uint,
+    flags: c_int,
+) -> SysResult<c_int> {
+    // SAFETY: the kernel validates the vector.
+    cancellable(|| unsafe {
+        raw(libc::SYS_sendmmsg, args!(fd, msgs, n, flags)).map(|v| v as c_int)
+    })
+}
+
+/// rt_sigprocmask(2) on the kernel's 8-byte set.
+///
+/// # Safety
+/// `set` may be any pointer (the kernel checks it); `old` likewise.
+pub unsafe fn sigprocmask(
+    how: c_int,
+    set: *const KernelSigset,
+    old: *mut KernelSigset,
+) -> SysResult<()> {
+    // SAFETY: the kernel validates the pointers.
+    unsafe {
+        raw(
+            libc::SYS_rt_sigprocmask,
+            args!(how, set, old, KERNEL_SIGSET_SIZE),
+        )
+        .map(drop)
+    }
+}
+
+/// Sets the thread's mask to `set` and returns the previous one.
+pub fn set_mask(set: KernelSigset) -> SysResult<KernelSigset> {
+    let mut old: KernelSigset = 0;
+    // SAFETY: pointers to our locals of the kernel's size.
+    unsafe { sigprocmask(libc::SIG_SETMASK, &set, &mut old)? };
+    Ok(old)
+}
+
+/// The signals pending for the thread or the process.
+pub fn sigpending() -> SysResult<KernelSigset> {
+    let mut set: KernelSigset = 0;
+    // SAFETY: a pointer to our local of the kernel's size.
+    unsafe {
+        raw(
+            libc::SYS_rt_sigpending,
+            args!(&raw mut set, KERNEL_SIGSET_SIZE),
+        )?
+    };
+    Ok(set)
+}
+
+/// Reads an 8-byte signal set from caller memory through the kernel: EFAULT when the
+/// memory is unreadable, never a crash. `rt_sigprocmask` with an invalid `how` copies
+/// the set in, then rejects the operation before changing anything, so the probe has
+/// no effect on the thread. Once the kernel has read the bytes they are known to be
+/// mapped and readable, and are read here.
+///
+/// # Safety
+/// `set` is any pointer; a concurrent `munmap` of it by another thread is the caller's
+/// own data race.
+pub unsafe fn read_user_sigset(set: *const KernelSigset) -> SysResult<KernelSigset> {
+    // SAFETY: the kernel checks `set`; `how` = -1 is rejected after the copy-in.
+    match unsafe { sigprocmask(-1, set, core::ptr::null_mut()) } {
+        Err(Errno(libc::EINVAL)) => {}
+        Err(e) => return Err(e),
+        Ok(()) => return Err(Errno(libc::EINVAL)), // a kernel that accepted how = -1
+    }
+    // SAFETY: the kernel has just read these 8 bytes; unaligned reads are allowed.
+    Ok(unsafe { set.read_unaligned() })
+}
+
+/// Reads a `u32` from caller memory through the kernel (as [`read_user_sigset`]): a
+/// private futex wait with a zero timeout reads the word and compares it, and whatever
+/// the comparison, returns at once (EAGAIN or ETIMEDOUT) without sleeping.
+///
+/// # Safety
+/// As [`read_user_sigset`]. `p` must be 4-byte aligned (EINVAL otherwise).
+pub unsafe fn read_user_u32(p: *const u32) -> SysResult<u32> {
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: the kernel checks `p`; FUTEX_WAIT never writes.
+    let r = unsafe {
+        raw(
+            libc::SYS_futex,
+            args!(
+                p,
+                libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+                0u32,
+                &raw const zero
+            ),
+        )
+    };
+    match r {
+        Err(Errno(libc::EAGAIN)) | Err(Errno(libc::ETIMEDOUT)) => {}
+        Err(e) => return Err(e),
+        Ok(_) => {}
+    }
+    // SAFETY: the kernel has just read this aligned word.
+    Ok(unsafe { p.read() })
+}
+
+/// ppoll(2) with the kernel's 8-byte mask, as a cancellation point.
+///
+/// # Safety
+/// `fds` must be valid for `n` entries; `ts` and `mask` may be null.
+pub unsafe fn ppoll(
+    fds: *mut libc::pollfd,
+    n: usize,
+    ts: *const libc::timespec,
+    mask: *const KernelSigset,
+) -> SysResult<usize> {
+    cancellable(|| {
+        // SAFETY: forwarded contract; the kernel checks the pointers.
+        unsafe { raw(libc::SYS_ppoll, args!(fds, n, ts, mask, KERNEL_SIGSET_SIZE)) }
+    })
+}
+
+/// The kernel's `struct sigaction` for rt_sigaction(2) (x86_64 and aarch64 layout).
+#[repr(C)]
+pub struct KernelSigaction {
+    pub handler: usize,
+    pub flags: u64,
+    pub restorer: usize,
+    pub mask: KernelSigset,
+}
+
+/// The current disposition of `sig` (read only).
+pub fn sigaction_of(sig: c_int) -> SysResult<KernelSigaction> {
+    let mut act = KernelSigaction {
+        handler: 0,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    // SAFETY: a null new action and an out-pointer to our local of the kernel's layout.
+    unsafe {
+        raw(
+            libc::SYS_rt_sigaction,
+            args!(sig, 0usize, &raw mut act, KERNEL_SIGSET_SIZE),
+        )?
+    };
+    Ok(act)
+}
+
+/// An anonymous private mapping of `len` bytes, zero-filled (the descriptor table's
+/// storage: async-signal-safe where malloc is not).
+pub fn mmap_zeroed(len: usize) -> SysResult<*mut c_void> {
+    #[cfg(target_pointer_width = "64")]
+    let nr = libc::SYS_mmap;
+    #[cfg(target_pointer_width = "32")]
+    let nr = libc::SYS_mmap2;
+    // SAFETY: an anonymous mapping; no caller memory is involved.
+    unsafe {
+        raw(
+            nr,
+            args!(
+                0usize,
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1 as c_long,
+                0usize
+            ),
+        )
+        .map(|p| p as *mut c_void)
+    }
+}
+
+/// # Safety
+/// `p`/`len` must be a mapping this module returned and nobody else uses.
+pub unsafe fn munmap(p: *mut c_void, len: usize) {
+    // SAFETY: forwarded contract.
+    let _ = unsafe { raw(libc::SYS_munmap, args!(p, len)) };
+}
+
+/// write(2) to stderr for the one-time load diagnostic; errors ignored.
+pub fn write_stderr(msg: &[u8]) {
+    // SAFETY: a valid buffer of `msg.len()` bytes.
+    let _ = unsafe { raw(libc::SYS_write, args!(2, msg.as_ptr(), msg.len())) };
+}

@@ -1,0 +1,236 @@
+//! The no-SIGPIPE descriptor table (SPEC.md "No-SIGPIPE state").
+//!
+//! One bit per descriptor number, in a three-level radix tree:
+//!
+//! ```text
+//! fd (31 bits) = top (7 bits) | mid (9 bits) | leaf bit (15 bits)
+//! top:  128 pointers, static (1 KiB of .bss, untouched until the first set)
+//! mid:  512 pointers in one 4 KiB page, mapped on demand
+//! leaf: 32768 bits in one 4 KiB page, mapped on demand
+//! ```
+//!
+//! - Sparse and grown on demand: nothing is mapped before the first no-SIGPIPE
+//!   descriptor, RLIMIT_NOFILE is never consulted, and every `int` descriptor number
+//!   has a slot, so the shim never fails with EMFILE (LESSONS.md pitfall 7).
+//! - Lock-free and async-signal-safe: pages come from raw `mmap` (never malloc), are
+//!   installed with a compare-and-swap (the loser unmaps its page), and are never freed.
+//!   Bits are set and cleared with atomic OR/AND. `fork` copies the pages with the rest
+//!   of memory, so the child sees the parent's state.
+//! - Reads are cheap for the write path: [`FdBitmap::get`] is one relaxed load of
+//!   `any` while no descriptor was ever marked, and three dependent loads after.
+
+use core::ptr;
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+
+use crate::sys::{self, Errno, SysResult};
+
+const LEAF_BITS: u32 = 15;
+const MID_BITS: u32 = 9;
+const TOP_LEN: usize = 1 << (31 - LEAF_BITS - MID_BITS);
+const MID_LEN: usize = 1 << MID_BITS;
+const LEAF_WORDS: usize = (1 << LEAF_BITS) / 64;
+const PAGE: usize = 4096;
+
+const _: () = assert!(core::mem::size_of::<Leaf>() == PAGE);
+const _: () = assert!(core::mem::size_of::<Mid>() == PAGE);
+const _: () = assert!(TOP_LEN == 128);
+
+#[repr(C)]
+struct Leaf([AtomicU64; LEAF_WORDS]);
+#[repr(C)]
+struct Mid([AtomicPtr<Leaf>; MID_LEN]);
+
+/// A set of descriptor numbers.
+pub struct FdBitmap {
+    top: [AtomicPtr<Mid>; TOP_LEN],
+    /// Set once, when the first bit is set; lets every lookup in a process that never
+    /// used no-SIGPIPE stop after one load.
+    any: AtomicBool,
+}
+
+/// Where descriptor `fd` lives: (top index, mid index, word index, bit mask).
+/// `None` for negative descriptors, which never have state.
+fn locate(fd: i32) -> Option<(usize, usize, usize, u64)> {
+    let fd = u32::try_from(fd).ok()?;
+    let top = (fd >> (LEAF_BITS + MID_BITS)) as usize;
+    let mid = ((fd >> LEAF_BITS) as usize) & (MID_LEN - 1);
+    let bit = fd & ((1 << LEAF_BITS) - 1);
+    Some((top, mid, (bit / 64) as usize, 1u64 << (bit % 64)))
+}
+
+/// Returns the page in `slot`, mapping and installing a zeroed one if it is empty.
+fn page_in<T>(slot: &AtomicPtr<T>) -> SysResult<&T> {
+    let mut p = slot.load(Ordering::Acquire);
+    if p.is_null() {
+        let fresh = sys::mmap_zeroed(PAGE)?.cast::<T>();
+        match slot.compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => p = fresh,
+            Err(winner) => {
+                // SAFETY: `fresh` is our own mapping, never published.
+                unsafe { sys::munmap(fresh.cast(), PAGE) };
+                p = winner;
+            }
+        }
+    }
+    // SAFETY: a non-null slot holds a zero-initialised page of T (all-zero atomics are
+    // valid) that is never unmapped.
+    Ok(unsafe { &*p })
+}
+
+/// The page in `slot`, if one was ever installed.
+fn page<T>(slot: &AtomicPtr<T>) -> Option<&T> {
+    let p = slot.load(Ordering::Acquire);
+    // SAFETY: as in `page_in`.
+    (!p.is_null()).then(|| unsafe { &*p })
+}
+
+impl FdBitmap {
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        FdBitmap {
+            top: [const { AtomicPtr::new(ptr::null_mut()) }; TOP_LEN],
+            any: AtomicBool::new(false),
+        }
+    }
+
+    fn word(&self, fd: i32) -> Option<(&AtomicU64, u64)> {
+        if !self.any.load(Ordering::Relaxed) {
+            return None;
+        }
+        let (t, m, w, bit) = locate(fd)?;
+        let mid = page(self.top.get(t)?)?;
+        let leaf = page(mid.0.get(m)?)?;
+        Some((leaf.0.get(w)?, bit))
+    }
+
+    /// Is `fd` in the set?
+    #[inline]
+    pub fn get(&self, fd: i32) -> bool {
+        self.word(fd)
+            .is_some_and(|(w, bit)| w.load(Ordering::Relaxed) & bit != 0)
+    }
+
+    /// Adds or removes `fd`. Adding may map up to two pages (ENOMEM if that fails);
+    /// removing never allocates. Negative descriptors are ignored.
+    pub fn set(&self, fd: i32, on: bool) -> SysResult<()> {
+        if !on {
+            if let Some((w, bit)) = self.word(fd) {
+                w.fetch_and(!bit, Ordering::Relaxed);
+            }
+            return Ok(());
+        }
+        let Some((t, m, w, bit)) = locate(fd) else {
+            return Ok(());
+        };
+        let mid = page_in(self.top.get(t).ok_or(Errno(libc::EBADF))?)?;
+        let leaf = page_in(mid.0.get(m).ok_or(Errno(libc::EBADF))?)?;
+        self.any.store(true, Ordering::Relaxed);
+        if let Some(word) = leaf.0.get(w) {
+            word.fetch_or(bit, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Gives `to` the state of `from` (dup and friends). Always writes `to`, so a
+    /// stale bit left by a close the shim did not see is reset.
+    pub fn copy(&self, from: i32, to: i32) -> SysResult<()> {
+        self.set(to, self.get(from))
+    }
+
+    /// Bytes of pages mapped so far (for tests and the scale benchmark).
+    pub fn mapped_bytes(&self) -> usize {
+        self.top
+            .iter()
+            .filter_map(page)
+            .map(|mid| PAGE + mid.0.iter().filter_map(page).count() * PAGE)
+            .sum()
+    }
+}
+
+/// The process's no-SIGPIPE descriptors.
+pub static NOSIGPIPE: FdBitmap = FdBitmap::new();
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_table_maps_nothing_and_answers_false() {
+        let t = FdBitmap::new();
+        assert!(!t.get(0));
+        assert!(!t.get(i32::MAX));
+        assert!(!t.get(-1));
+        t.set(7, false).unwrap();
+        assert_eq!(t.mapped_bytes(), 0, "clearing must not allocate");
+    }
+
+    #[test]
+    fn set_get_clear_at_the_edges() {
+        let t = FdBitmap::new();
+        let edges = [0, 1, 63, 64, 32767, 32768, (1 << 24) - 1, 1 << 24, i32::MAX];
+        let never = [2, 62, 65, 32766, 32769, (1 << 24) + 1, i32::MAX - 1];
+        for fd in edges {
+            assert!(!t.get(fd));
+            t.set(fd, true).unwrap();
+        }
+        assert!(edges.iter().all(|&fd| t.get(fd)));
+        assert!(never.iter().all(|&fd| !t.get(fd)));
+        for fd in [0, 63, i32::MAX] {
+            t.set(fd, false).unwrap();
+            assert!(!t.get(fd));
+        }
+        assert!(t.get(1) && t.get(64));
+    }
+
+    #[test]
+    fn negative_descriptors_never_hold_state() {
+        let t = FdBitmap::new();
+        t.set(-5, true).unwrap();
+        assert!(!t.get(-5));
+        assert_eq!(t.mapped_bytes(), 0);
+    }
+
+    #[test]
+    fn copy_sets_and_resets() {
+        let t = FdBitmap::new();
+        t.set(3, true).unwrap();
+        t.copy(3, 9).unwrap();
+        assert!(t.get(9));
+        t.copy(4, 9).unwrap();
+        assert!(!t.get(9), "copying a clear descriptor clears the target");
+    }
+
+    #[test]
+    fn memory_is_sparse() {
+        let t = FdBitmap::new();
+        t.set(5, true).unwrap();
+        assert_eq!(t.mapped_bytes(), 2 * PAGE);
+        // 10,000 descriptors spread over 2^20: 32 leaves + 1 mid.
+        for i in 0..10_000 {
+            t.set(i * 104, true).unwrap();
+        }
+        assert_eq!(t.mapped_bytes(), 33 * PAGE);
+        // A descriptor near 2^30 adds one mid and one leaf, not a dense table.
+        t.set(1 << 30, true).unwrap();
+        assert_eq!(t.mapped_bytes(), 35 * PAGE);
+    }
+
+    #[test]
+    fn concurrent_setters_share_pages_and_lose_no_bits() {
+        static T: FdBitmap = FdBitmap::new();
+        let threads: Vec<_> = (0..8)
+            .map(|k| {
+                std::thread::spawn(move || {
+                    for i in 0..4096 {
+                        T.set(i * 8 + k, true).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for th in threads {
+            th.join().unwrap();
+        }
+        assert!((0..32768).all(|fd| T.get(fd)));
+        assert_eq!(T.mapped_bytes(), 2 * PAGE);
+    }
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs every test stage of `make test` and ends with one count line over all of them:
+#   total: N passed, M failed
+set -u
+cd "$(dirname "$0")/.."
+CARGO=${CARGO:-cargo} CC=${CC:-cc} CXX=${CXX:-c++} PYTHON=${PYTHON:-python3}
+passed=0 failed=0 skipped=0
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+# One named check: runs the command, counts it as one test.
+check() {
+    local name=$1; shift
+    if "$@" >"$log/out" 2>&1; then
+        passed=$((passed + 1)); echo "ok      $name"
+    else
+        failed=$((failed + 1)); echo "FAILED  $name"; sed 's/^/    /' "$log/out" | tail -n 40
+    fi
+}
+
+echo "== Rust: unit and integration tests"
+$CARGO test --release --locked 2>&1 | tee "$log/cargo" | grep -E '^(test |test result|error|failures)' || true
+while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done < <(
+    sed -n 's/^test result: [A-Za-z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$log/cargo")
+grep -q '^test result' "$log/cargo" || { failed=$((failed + 1)); echo "FAILED  cargo test did not run"; tail -n 30 "$log/cargo"; }
+
+echo "== Lints"
+check "cargo fmt --check" $CARGO fmt --check
+check "cargo clippy -D warnings" $CARGO clippy --release --locked --all-targets -- -D warnings
+
+WARN="-Wall -Wextra -Wpedantic -Werror"
+echo "== Header: C99, C11, C++17 with $WARN"
+check "header as C99" $CC -std=c99 -D_GNU_SOURCE $WARN -Iinclude -c c-tests/header/use_header.c -o "$log/h99.o"
+check "header as C11" $CC -std=c11 $WARN -Iinclude -c c-tests/header/use_header.c -o "$log/h11.o"
+check "header as C++17" $CXX -std=c++17 $WARN -Iinclude -c c-tests/header/use_header.cpp -o "$log/hxx.o"
+check "header links and runs" bash -c "$CC -std=c11 $WARN -Iinclude c-tests/header/use_header.c -o $log/h -Lbuild/lib -lsockshim -Wl,-rpath,$PWD/build/lib && $log/h"
+
+echo "== Conformance suite: every case linked and preloaded, both personalities"
+$PYTHON c-tests/report.py --lib "$PWD/target/release/libsockshim.so" \
+    --native build/conformance-native --linked build/conformance-linked --check >"$log/report" 2>&1
+rc=$?
+cat "$log/report"
+if line=$(tail -n 1 "$log/report" | grep -E '^[0-9]+ passed, [0-9]+ failed'); then
+    read -r p _ f _ s _ <<<"${line//,/}"
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + ${s:-0}))
+    [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && failed=$((failed + 1))
+else
+    failed=$((failed + 1)); echo "FAILED  conformance report gave no count"
+fi
+
+echo
+echo "total: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
