@@ -24,7 +24,14 @@ WARN    := -Wall -Wextra -Wpedantic -Werror
 CFLAGS_TEST := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude
 SUITE_SRC := $(wildcard c-tests/*.c) $(wildcard c-tests/*.h)
 
-.PHONY: all lib report header test install uninstall clean
+.PHONY: all lib report header test install uninstall clean tools
+
+# What the build and tests run besides cargo and the C compiler.
+tools:
+	@tools/need.sh $(PYTHON) python3
+	@tools/need.sh nm binutils
+	@tools/need.sh readelf binutils
+	@tools/need.sh $(CXX) g++
 .DELETE_ON_ERROR:
 
 all: report
@@ -48,13 +55,13 @@ $(BUILD)/conformance-linked: $(SUITE_SRC) include/sockshim.h $(LIBLINK)/libsocks
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_TEST) $(wildcard c-tests/*.c) -o $@ -L$(LIBLINK) -lsockshim -Wl,-rpath,$(TOP)/$(LIBLINK) -lpthread
 
-report: lib $(BUILD)/conformance-native $(BUILD)/conformance-linked
+report: tools lib $(BUILD)/conformance-native $(BUILD)/conformance-linked
 	$(PYTHON) c-tests/report.py --lib $(TOP)/$(LIB) --native $(BUILD)/conformance-native --linked $(BUILD)/conformance-linked --check
 
 header: $(LIB)
 	cp "$$(ls -t target/release/build/sockshim-*/out/sockshim.h | head -n 1)" include/sockshim.h
 
-test: lib $(BUILD)/conformance-native $(BUILD)/conformance-linked
+test: tools lib $(BUILD)/conformance-native $(BUILD)/conformance-linked
 	CARGO="$(CARGO)" CC="$(CC)" CXX="$(CXX)" PYTHON="$(PYTHON)" bash tools/run-tests.sh
 
 install: lib

@@ -35,6 +35,8 @@ check "header as C11" $CC -std=c11 $WARN -Iinclude -c c-tests/header/use_header.
 check "header as C++17" $CXX -std=c++17 $WARN -Iinclude -c c-tests/header/use_header.cpp -o "$log/hxx.o"
 check "header links and runs" bash -c "$CC -std=c11 $WARN -Iinclude c-tests/header/use_header.c -o $log/h -Lbuild/lib -lsockshim -Wl,-rpath,$PWD/build/lib && $log/h"
 
+check "make install / pkg-config / make uninstall" tools/check-install.sh
+
 echo "== Conformance suite: every case linked and preloaded, both personalities"
 $PYTHON c-tests/report.py --lib "$PWD/target/release/libsockshim.so" \
     --native build/conformance-native --linked build/conformance-linked --check >"$log/report" 2>&1
