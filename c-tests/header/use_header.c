@@ -13,7 +13,10 @@
 
 int (*const p_paccept)(int, struct sockaddr *, socklen_t *, const sigset_t *, int) = paccept;
 const char *(*const p_version)(void) = sockshim_version;
+#ifdef _GNU_SOURCE
+/* glibc's own accept4 declaration is untouched by the header. */
 int (*const p_accept4)(int, struct sockaddr *, socklen_t *, int) = accept4;
+#endif
 
 int main(void)
 {
