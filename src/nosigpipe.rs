@@ -33,45 +33,53 @@ fn send_flags(fd: c_int, flags: c_int) -> c_int {
     }
 }
 
-/// Tries the converted call on a no-SIGPIPE descriptor; `None` means "not (or no
-/// longer) a no-SIGPIPE socket: make the plain call".
+/// The outcome of a converted call on a descriptor marked no-SIGPIPE; `None` means it
+/// is not a socket (any more): the bit was stale, so it is dropped and the caller makes
+/// the plain call.
 #[inline(always)]
-fn converted<T>(fd: c_int, call: impl FnOnce() -> SysResult<T>) -> Option<SysResult<T>> {
-    if !NOSIGPIPE.get(fd) {
+fn unless_stale<T>(fd: c_int, r: SysResult<T>) -> Option<SysResult<T>> {
+    if let Err(Errno(libc::ENOTSOCK)) = r {
+        let _ = NOSIGPIPE.set(fd, false);
         return None;
     }
-    match call() {
-        Err(Errno(libc::ENOTSOCK)) => {
-            let _ = NOSIGPIPE.set(fd, false);
-            None
-        }
-        r => Some(r),
-    }
+    Some(r)
 }
 
+/// write(2); the conversion is out of line so that the plain path stays a load, a test
+/// and the system call.
+///
 /// # Safety
 /// The kernel checks `buf`.
+#[inline(always)]
 pub unsafe fn write(fd: c_int, buf: *const c_void, n: usize) -> SysResult<usize> {
+    if NOSIGPIPE.get(fd) {
+        // SAFETY: forwarded contract.
+        if let Some(r) = unsafe { write_nosigpipe(fd, buf, n) } {
+            return r;
+        }
+    }
     // SAFETY: the kernel checks `buf`.
-    let send = || unsafe { sys::sendto(fd, buf, n, libc::MSG_NOSIGNAL, core::ptr::null(), 0) };
-    // SAFETY: as above.
-    converted(fd, send).unwrap_or_else(|| unsafe { sys::write(fd, buf, n) })
+    unsafe { sys::write(fd, buf, n) }
 }
 
+#[cold]
+#[inline(never)]
+unsafe fn write_nosigpipe(fd: c_int, buf: *const c_void, n: usize) -> Option<SysResult<usize>> {
+    // SAFETY: the kernel checks `buf`.
+    unless_stale(fd, unsafe {
+        sys::sendto(fd, buf, n, libc::MSG_NOSIGNAL, core::ptr::null(), 0)
+    })
+}
+
+/// writev(2); as write.
+///
 /// # Safety
 /// The kernel checks `iov`.
+#[inline(always)]
 pub unsafe fn writev(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> SysResult<usize> {
-    // A count writev rejects (EINVAL) must not become sendmsg's EMSGSIZE.
-    if (0..=libc::UIO_MAXIOV).contains(&cnt) {
-        let send = || {
-            // SAFETY: msghdr is plain data; all-zero is a valid empty header.
-            let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
-            msg.msg_iov = iov.cast_mut();
-            msg.msg_iovlen = cnt as _;
-            // SAFETY: the kernel checks the vector.
-            unsafe { sys::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) }
-        };
-        if let Some(r) = converted(fd, send) {
+    if NOSIGPIPE.get(fd) {
+        // SAFETY: forwarded contract.
+        if let Some(r) = unsafe { writev_nosigpipe(fd, iov, cnt) } {
             return r;
         }
     }
@@ -79,8 +87,28 @@ pub unsafe fn writev(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> SysResul
     unsafe { sys::writev(fd, iov, cnt) }
 }
 
+#[cold]
+#[inline(never)]
+unsafe fn writev_nosigpipe(
+    fd: c_int,
+    iov: *const libc::iovec,
+    cnt: c_int,
+) -> Option<SysResult<usize>> {
+    // A count writev rejects (EINVAL) must not become sendmsg's EMSGSIZE: plain call.
+    if !(0..=libc::UIO_MAXIOV).contains(&cnt) {
+        return None;
+    }
+    // SAFETY: msghdr is plain data; all-zero is a valid empty header.
+    let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+    msg.msg_iov = iov.cast_mut();
+    msg.msg_iovlen = cnt as _;
+    // SAFETY: the kernel checks the vector.
+    unless_stale(fd, unsafe { sys::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) })
+}
+
 /// # Safety
 /// The kernel checks the pointers.
+#[inline(always)]
 pub unsafe fn sendto(
     fd: c_int,
     buf: *const c_void,
@@ -95,6 +123,7 @@ pub unsafe fn sendto(
 
 /// # Safety
 /// The kernel checks `msg`.
+#[inline(always)]
 pub unsafe fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> SysResult<usize> {
     // SAFETY: the kernel checks `msg`.
     unsafe { sys::sendmsg(fd, msg, send_flags(fd, flags)) }
@@ -102,6 +131,7 @@ pub unsafe fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> SysR
 
 /// # Safety
 /// The kernel checks `msgs`.
+#[inline(always)]
 pub unsafe fn sendmmsg(
     fd: c_int,
     msgs: *mut libc::mmsghdr,
