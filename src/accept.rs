@@ -21,13 +21,17 @@ use libc::{sockaddr, socklen_t};
 use crate::flags::{self, Split};
 use crate::policy::{self, Personality};
 use crate::sys::{self, Errno, SysResult};
-use crate::table::NOSIGPIPE;
+use crate::table::{LISTENER, NOSIGPIPE};
 
-/// Which call is accepting: plain accept() is the only one that inherits O_NONBLOCK.
+/// Which call is accepting.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Call {
+    /// accept(): the only one that inherits O_NONBLOCK (NetBSD personality).
     Accept,
-    WithFlags,
+    Accept4,
+    /// paccept(): NetBSD semantics in every personality, so SO_RCVTIMEO on a blocking
+    /// listener is ignored as NetBSD's do_sys_accept ignores it.
+    Paccept,
 }
 
 /// Accepts one connection on `s`.
@@ -46,9 +50,18 @@ pub unsafe fn accept(
         // SAFETY: forwarded contract.
         return unsafe { accept_netbsd(s, addr, addrlen, split, call) };
     }
-    // SAFETY: the kernel checks the caller's pointers.
-    let fd = unsafe { sys::accept4(s, addr, addrlen, split.kernel)? };
-    adopt(s, fd, split)
+    loop {
+        // SAFETY: the kernel checks the caller's pointers.
+        match unsafe { sys::accept4(s, addr, addrlen, split.kernel) } {
+            Err(Errno(libc::EAGAIN)) if call == Call::Paccept && blocking(s) => continue,
+            r => return adopt(s, r?, split),
+        }
+    }
+}
+
+/// Is `s` a blocking descriptor? (An EAGAIN from accept4 on one means SO_RCVTIMEO ran out.)
+fn blocking(s: c_int) -> bool {
+    sys::fcntl(s, libc::F_GETFL, 0).is_ok_and(|fl| fl & libc::O_NONBLOCK == 0)
 }
 
 /// Records the new socket's no-SIGPIPE state: the listener's, or added by the flag.
@@ -89,9 +102,9 @@ unsafe fn accept_netbsd(
         };
         let fd = match r {
             Err(Errno(libc::EAGAIN)) if !listener_nonblocking => continue,
-            Err(Errno(libc::EINVAL)) if poll_now(s, libc::POLLRDHUP) & libc::POLLRDHUP != 0 => {
-                return Err(Errno(libc::ECONNABORTED));
-            }
+            // Linux answers a shut-down listener (shutdown(SHUT_RD) disconnects it)
+            // exactly as a socket that never listened; only listen() tells them apart.
+            Err(Errno(libc::EINVAL)) if LISTENER.get(s) => return Err(Errno(libc::ECONNABORTED)),
             r => r?,
         };
         if reset_tcp(fd) {

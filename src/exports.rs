@@ -17,6 +17,7 @@ use crate::nosigpipe;
 use crate::paccept::paccept_masked;
 use crate::policy;
 use crate::sys::{self, Errno, SysResult};
+use crate::table::LISTENER;
 
 /// The C convention: the value on success; -1 with `errno` set on failure.
 #[inline(always)]
@@ -81,10 +82,13 @@ pub unsafe extern "C" fn socketpair(
 /// personality a negative backlog means 0 (NetBSD solisten), not somaxconn.
 #[unsafe(no_mangle)]
 pub extern "C" fn listen(s: c_int, backlog: c_int) -> c_int {
-    unit(sys::listen(
-        s,
-        flags::listen_backlog(backlog, policy::personality()),
-    ))
+    let p = policy::personality();
+    let r = sys::listen(s, flags::listen_backlog(backlog, p));
+    if r.is_ok() && p == policy::Personality::NetBsd {
+        // Remembered so that accept can tell a shut-down listener (best effort).
+        let _ = LISTENER.set(s, true);
+    }
+    unit(r)
 }
 
 /// accept(2). NetBSD accept(2): "extracts the first connection request on the queue of
@@ -119,7 +123,7 @@ pub unsafe extern "C" fn accept4(
     let netbsd = policy::personality() == policy::Personality::NetBsd;
     let split = flags::accept_flags(flags, netbsd);
     // SAFETY: forwarded contract.
-    ret(unsafe { accept::accept(s, addr, addrlen, split, Call::WithFlags) })
+    ret(unsafe { accept::accept(s, addr, addrlen, split, Call::Accept4) })
 }
 
 /// paccept(2), NetBSD semantics in every personality. NetBSD accept(2): "If the sigmask
@@ -141,7 +145,7 @@ pub unsafe extern "C" fn paccept(
     let split = flags::accept_flags(flags, true);
     ret(if sigmask.is_null() {
         // SAFETY: forwarded contract.
-        unsafe { accept::accept(s, addr, addrlen, split, Call::WithFlags) }
+        unsafe { accept::accept(s, addr, addrlen, split, Call::Paccept) }
     } else {
         // SAFETY: forwarded contract.
         unsafe { paccept_masked(s, addr, addrlen, sigmask.cast(), split) }
@@ -221,6 +225,58 @@ pub unsafe extern "C" fn sendmmsg(
     ret(unsafe { nosigpipe::sendmmsg(fd, msgs, n, flags) })
 }
 
+/// sendfile(2). SPEC.md "No-SIGPIPE state": into a no-SIGPIPE socket, EPIPE without
+/// SIGPIPE (a SIGPIPE pending before the call is never swallowed).
+///
+/// # Safety
+/// The kernel checks `offset`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sendfile(
+    out: c_int,
+    input: c_int,
+    offset: *mut libc::off_t,
+    count: usize,
+) -> isize {
+    // SAFETY: forwarded contract.
+    size(nosigpipe::without_sigpipe(out, || unsafe {
+        sys::sendfile(out, input, offset, count)
+    }))
+}
+
+/// sendfile64: glibc's name for sendfile under `_FILE_OFFSET_BITS=64`; identical here.
+///
+/// # Safety
+/// The kernel checks `offset`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sendfile64(
+    out: c_int,
+    input: c_int,
+    offset: *mut libc::off_t,
+    count: usize,
+) -> isize {
+    // SAFETY: forwarded contract.
+    unsafe { sendfile(out, input, offset, count) }
+}
+
+/// splice(2); as sendfile, for `fd_out`.
+///
+/// # Safety
+/// The kernel checks the offsets.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn splice(
+    fd_in: c_int,
+    off_in: *mut libc::loff_t,
+    fd_out: c_int,
+    off_out: *mut libc::loff_t,
+    len: usize,
+    flags: c_uint,
+) -> isize {
+    // SAFETY: forwarded contract.
+    size(nosigpipe::without_sigpipe(fd_out, || unsafe {
+        sys::splice(fd_in, off_in, fd_out, off_out, len, flags)
+    }))
+}
+
 /// dup(2). SPEC.md "No-SIGPIPE state": the copy shares the state.
 #[unsafe(no_mangle)]
 pub extern "C" fn dup(fd: c_int) -> c_int {
@@ -243,6 +299,20 @@ pub extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
 #[unsafe(no_mangle)]
 pub extern "C" fn close(fd: c_int) -> c_int {
     unit(nosigpipe::close(fd))
+}
+
+/// close_range(2). SPEC.md "No-SIGPIPE state": "Cleared by close and close_range"
+/// (LESSONS.md pitfall 5: glibc closes with this system call, which no close() hook sees).
+#[unsafe(no_mangle)]
+pub extern "C" fn close_range(first: c_uint, last: c_uint, flags: c_int) -> c_int {
+    unit(nosigpipe::close_range(first, last, flags as c_uint))
+}
+
+/// closefrom(3) (glibc 2.34): close_range(lowfd, ~0U, 0), whose state it clears. Like
+/// glibc's, it returns nothing; a negative `lowfd` means 0.
+#[unsafe(no_mangle)]
+pub extern "C" fn closefrom(lowfd: c_int) {
+    let _ = nosigpipe::close_range(lowfd.max(0) as c_uint, c_uint::MAX, 0);
 }
 
 /// fcntl(2). F_DUPFD and F_DUPFD_CLOEXEC copy the no-SIGPIPE state; F_GETNOSIGPIPE and

@@ -105,35 +105,49 @@ pub enum Disposition {
     },
 }
 
+/// Signals that come from faults in the receiving thread's own instructions: a thread
+/// asleep in paccept does not receive them (a sanitizer's SIGSEGV handler, say, is no
+/// reason to refuse a restart).
+const FAULT_SIGNALS: u64 = sigbit(libc::SIGILL)
+    | sigbit(libc::SIGTRAP)
+    | sigbit(libc::SIGBUS)
+    | sigbit(libc::SIGFPE)
+    | sigbit(libc::SIGSEGV)
+    | sigbit(libc::SIGSYS);
+
 /// Should an interrupted paccept wait resume (NetBSD restarts when the handler has
 /// SA_RESTART) or return EINTR?
 ///
-/// ppoll does not say which signal interrupted it, so the rule is: resume only when
-/// every signal the wait mask let through that has a handler has SA_RESTART (and at
-/// least one such handler exists). Any handler without SA_RESTART gives EINTR, which
-/// is what Linux's own ppoll always answers.
+/// ppoll does not say which signal interrupted it. `entry` holds the signals that were
+/// pending, and unblocked by the wait mask, when the wait began: ppoll delivered exactly
+/// those at once, so when any has a handler the answer is precise. Otherwise the signal
+/// arrived during the sleep, and the rule is: resume only when every handled signal the
+/// wait mask lets through has SA_RESTART (fault signals aside). Any such handler without
+/// SA_RESTART gives EINTR, which is what Linux's own ppoll always answers.
 pub fn should_restart(
     wait_mask: u64,
     reserved: u64,
+    entry: u64,
     disposition: impl Fn(c_int) -> Disposition,
 ) -> bool {
-    let mut any = false;
-    for sig in 1..=64 {
-        let bit = sigbit(sig);
-        if wait_mask & bit != 0
-            || reserved & bit != 0
-            || sig == libc::SIGKILL
-            || sig == libc::SIGSTOP
-        {
-            continue;
+    let all_restart = |candidates: u64| {
+        let mut any = false;
+        for sig in 1..=64 {
+            if candidates & sigbit(sig) == 0 {
+                continue;
+            }
+            match disposition(sig) {
+                Disposition::NoHandler => {}
+                Disposition::Handler { restart: false } => return Some(false),
+                Disposition::Handler { restart: true } => any = true,
+            }
         }
-        match disposition(sig) {
-            Disposition::NoHandler => {}
-            Disposition::Handler { restart: false } => return false,
-            Disposition::Handler { restart: true } => any = true,
-        }
-    }
-    any
+        any.then_some(true)
+    };
+    let unblocked = !wait_mask & !reserved & !(sigbit(libc::SIGKILL) | sigbit(libc::SIGSTOP));
+    all_restart(entry & unblocked)
+        .or_else(|| all_restart(unblocked & !FAULT_SIGNALS))
+        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -231,17 +245,29 @@ mod tests {
                 }
             }
         };
-        assert!(should_restart(0, 0, only_usr1(true)));
-        assert!(!should_restart(0, 0, only_usr1(false)));
+        assert!(should_restart(0, 0, 0, only_usr1(true)));
+        assert!(!should_restart(0, 0, 0, only_usr1(false)));
         // The handler's signal is blocked by the wait mask: it cannot have interrupted.
-        assert!(!should_restart(sigbit(usr1), 0, only_usr1(true)));
+        assert!(!should_restart(sigbit(usr1), 0, 0, only_usr1(true)));
         // Mixed: one handler without SA_RESTART means EINTR.
         let mixed = |s| match s {
             libc::SIGUSR1 => Disposition::Handler { restart: true },
             libc::SIGUSR2 => Disposition::Handler { restart: false },
             _ => Disposition::NoHandler,
         };
-        assert!(!should_restart(0, 0, mixed));
-        assert!(should_restart(sigbit(libc::SIGUSR2), 0, mixed));
+        assert!(!should_restart(0, 0, 0, mixed));
+        assert!(should_restart(sigbit(libc::SIGUSR2), 0, 0, mixed));
+        // A signal pending at entry is known exactly, whatever the other handlers.
+        assert!(should_restart(0, 0, sigbit(libc::SIGUSR1), mixed));
+        assert!(!should_restart(0, 0, sigbit(libc::SIGUSR2), mixed));
+        // Pending at entry but without a handler: fall back to the general rule.
+        assert!(!should_restart(0, 0, sigbit(libc::SIGCHLD), mixed));
+        // A fault handler without SA_RESTART (a sanitizer's SIGSEGV) does not count.
+        let with_segv = |s| match s {
+            libc::SIGUSR1 => Disposition::Handler { restart: true },
+            libc::SIGSEGV => Disposition::Handler { restart: false },
+            _ => Disposition::NoHandler,
+        };
+        assert!(should_restart(0, 0, 0, with_segv));
     }
 }

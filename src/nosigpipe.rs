@@ -17,11 +17,13 @@
 //! is dropped and the plain call is made (LESSONS.md pitfall 6).
 
 use core::ffi::{c_int, c_uint, c_void};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use libc::{sockaddr, socklen_t};
 
+use crate::flags;
 use crate::sys::{self, Errno, SysResult};
-use crate::table::NOSIGPIPE;
+use crate::table::{ALIASED, LISTENER, NOSIGPIPE};
 
 /// The send flags for `fd`: MSG_NOSIGNAL added when it is no-SIGPIPE.
 #[inline(always)]
@@ -39,7 +41,7 @@ fn send_flags(fd: c_int, flags: c_int) -> c_int {
 #[inline(always)]
 fn unless_stale<T>(fd: c_int, r: SysResult<T>) -> Option<SysResult<T>> {
     if let Err(Errno(libc::ENOTSOCK)) = r {
-        let _ = NOSIGPIPE.set(fd, false);
+        NOSIGPIPE.clear(fd);
         return None;
     }
     Some(r)
@@ -142,9 +144,19 @@ pub unsafe fn sendmmsg(
     unsafe { sys::sendmmsg(fd, msgs, n, send_flags(fd, flags)) }
 }
 
-/// Records the state of a descriptor the shim just created; on failure (no memory for
-/// the table) the descriptor is closed again so that nothing leaks.
+/// Set once the process has made a socket through the shim: from then on dups are
+/// tracked in ALIASED (a process that never makes a socket maps nothing for it).
+static SOCKETS_MADE: AtomicBool = AtomicBool::new(false);
+
+/// Records the state of a socket the shim just created (socket, socketpair, accept*):
+/// every table is written, so state left by a close the shim did not see is reset. On
+/// failure (no memory for the table) the descriptor is closed again so nothing leaks.
 pub fn adopt(fd: c_int, on: bool) -> SysResult<c_int> {
+    if !SOCKETS_MADE.load(Ordering::Relaxed) {
+        SOCKETS_MADE.store(true, Ordering::Relaxed);
+    }
+    ALIASED.clear(fd);
+    LISTENER.clear(fd);
     match NOSIGPIPE.set(fd, on) {
         Ok(()) => Ok(fd),
         Err(e) => {
@@ -154,20 +166,81 @@ pub fn adopt(fd: c_int, on: bool) -> SysResult<c_int> {
     }
 }
 
-/// dup and friends: `new` is a copy of `old`, and so is its state.
+/// dup and friends: `new` is a copy of `old`, and so is its state. Both are remembered
+/// as possibly sharing an open file.
 pub fn duplicated(old: c_int, new: c_int) -> SysResult<c_int> {
     if old == new {
-        Ok(new)
-    } else {
-        adopt(new, NOSIGPIPE.get(old))
+        return Ok(new);
+    }
+    let copied = NOSIGPIPE
+        .copy(old, new)
+        .and_then(|()| LISTENER.copy(old, new))
+        .and_then(|()| {
+            if SOCKETS_MADE.load(Ordering::Relaxed) {
+                ALIASED.set(old, true)?;
+                ALIASED.set(new, true)
+            } else {
+                ALIASED.clear(new);
+                Ok(())
+            }
+        });
+    match copied {
+        Ok(()) => Ok(new),
+        Err(e) => {
+            let _ = close(new);
+            Err(e)
+        }
     }
 }
 
 /// close: the state goes first, so a concurrent socket() that receives the number
 /// cannot have its fresh state cleared afterwards.
 pub fn close(fd: c_int) -> SysResult<()> {
-    let _ = NOSIGPIPE.set(fd, false);
+    forget(fd);
     sys::close(fd)
+}
+
+fn forget(fd: c_int) {
+    NOSIGPIPE.clear(fd);
+    ALIASED.clear(fd);
+    LISTENER.clear(fd);
+}
+
+/// close_range(2): the state of every descriptor the call closes goes first (as for
+/// close). With CLOSE_RANGE_CLOEXEC nothing is closed, so nothing is forgotten.
+/// Arguments the kernel would reject leave the state alone.
+pub fn close_range(first: c_uint, last: c_uint, flags: c_uint) -> SysResult<()> {
+    let known = libc::CLOSE_RANGE_CLOEXEC | libc::CLOSE_RANGE_UNSHARE;
+    if first <= last && flags & !known == 0 && flags & libc::CLOSE_RANGE_CLOEXEC == 0 {
+        for t in [&NOSIGPIPE, &ALIASED, &LISTENER] {
+            t.clear_range(first, last);
+        }
+    }
+    sys::close_range(first, last, flags)
+}
+
+/// sendfile(2) and splice(2) have no MSG_NOSIGNAL. Into a no-SIGPIPE socket they run
+/// with SIGPIPE blocked, and the SIGPIPE they raised (the kernel sends it to the
+/// calling thread with the EPIPE) is taken back before the mask is restored. A SIGPIPE
+/// that was pending before the call is left alone: standard signals do not queue, so
+/// the call's own merged into it and taking one would swallow the caller's. A stale bit
+/// (the number now names a pipe) takes nothing back, so the pipe's SIGPIPE is delivered
+/// as without the shim.
+pub fn without_sigpipe(fd: c_int, call: impl FnOnce() -> SysResult<usize>) -> SysResult<usize> {
+    if !NOSIGPIPE.get(fd) {
+        return call();
+    }
+    let sigpipe = flags::sigbit(libc::SIGPIPE);
+    let Ok(old) = sys::block(sigpipe) else {
+        return call();
+    };
+    let was_pending = sys::sigpending().map_or(true, |p| p & sigpipe != 0);
+    let r = call();
+    if matches!(r, Err(Errno(libc::EPIPE))) && !was_pending && check_socket(fd) == Ok(true) {
+        let _ = sys::take_signal(sigpipe);
+    }
+    let _ = sys::set_mask(old);
+    r
 }
 
 /// Is `fd` a socket? EBADF for a closed descriptor. A stale bit on a non-socket is
@@ -176,7 +249,7 @@ fn check_socket(fd: c_int) -> SysResult<bool> {
     match sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TYPE) {
         Ok(_) => Ok(true),
         Err(Errno(libc::ENOTSOCK)) => {
-            let _ = NOSIGPIPE.set(fd, false);
+            NOSIGPIPE.clear(fd);
             Ok(false)
         }
         Err(e) => Err(e),
@@ -188,13 +261,26 @@ pub fn get(fd: c_int) -> SysResult<c_int> {
     Ok((check_socket(fd)? && NOSIGPIPE.get(fd)) as c_int)
 }
 
-/// fcntl(F_SETNOSIGPIPE) and setsockopt(SO_NOSIGPIPE). Linux keeps the state for
-/// sockets only: turning it on for another kind of descriptor is ENOTSOCK.
+/// fcntl(F_SETNOSIGPIPE) and setsockopt(SO_NOSIGPIPE). NetBSD keeps the flag on the
+/// open file, so it is set on every descriptor of this process that shares `fd`'s open
+/// file (found among the ALIASED descriptors by device and inode). Linux keeps the
+/// state for sockets only: turning it on for another kind of descriptor is ENOTSOCK.
 pub fn set(fd: c_int, on: bool) -> SysResult<()> {
     if !check_socket(fd)? && on {
         return Err(Errno(libc::ENOTSOCK));
     }
-    NOSIGPIPE.set(fd, on)
+    NOSIGPIPE.set(fd, on)?;
+    if ALIASED.get(fd) {
+        let id = sys::file_id(fd)?;
+        let mut result = Ok(());
+        ALIASED.for_each(|other| {
+            if other != fd && sys::file_id(other) == Ok(id) {
+                result = result.and(NOSIGPIPE.set(other, on));
+            }
+        });
+        result?;
+    }
+    Ok(())
 }
 
 /// setsockopt(SOL_SOCKET, SO_NOSIGPIPE, val, len): an int option, as Linux checks them
@@ -211,7 +297,7 @@ pub unsafe fn setsockopt(fd: c_int, val: *const c_void, len: socklen_t) -> SysRe
     }
     // SAFETY: the kernel reads the word first.
     let on = unsafe { sys::read_user_u32(val.cast()) }? != 0;
-    NOSIGPIPE.set(fd, on)
+    set(fd, on)
 }
 
 /// getsockopt(SOL_SOCKET, SO_NOSIGPIPE, val, len): the kernel does all the checking and

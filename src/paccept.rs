@@ -26,13 +26,18 @@
 //!    unblocks, pending at entry or arriving during the sleep, interrupts it and its
 //!    handler runs under the mask (clause 3); signals the mask blocks stay pending
 //!    (clause 4). On EINTR, NetBSD restarts the call when the handler has SA_RESTART;
-//!    ppoll never restarts and does not say which signal it was, so the wait resumes
-//!    when every handled signal the mask lets through has SA_RESTART and returns
-//!    EINTR otherwise (clause 6; `flags::should_restart`). No connection is consumed.
+//!    ppoll never restarts and does not say which signal it was. Signals that were
+//!    already pending (read just before ppoll) are known exactly, and the call resumes
+//!    iff their handlers have SA_RESTART. For a signal that arrived during the sleep
+//!    the call resumes iff every handled signal the mask lets through has SA_RESTART
+//!    (fault signals such as SIGSEGV, which a sleeping thread does not receive, are not
+//!    counted), and returns EINTR otherwise: EINTR is what a program that mixes
+//!    restarting and interrupting handlers must be ready for (clause 6;
+//!    `flags::should_restart`). No connection is consumed.
 //! 5. **Ready: accept without ever sleeping under the wrong mask.** Another thread or
 //!    process may take the connection between ppoll and accept4 (clause 9), and accept4
 //!    on a blocking listener would then sleep. So accept4 runs with the thread's mask
-//!    set to `mask | held`, where `held` are the signals pending right now: a new signal
+//!    set to `mask | held`, where `held` are the pending signals of step 4: a new signal
 //!    the mask unblocks still interrupts that sleep (the kernel's own SA_RESTART rule
 //!    applies there), and nothing is delivered before the outcome is known (EMFILE
 //!    must deliver nothing, clause 2). Then, if the outcome delivers, the mask alone is
@@ -55,7 +60,7 @@
 //!
 //! # Cost
 //! With a connection already pending on a blocking listener: getsockopt, the mask
-//! probe, fcntl(F_GETFL), ppoll, rt_sigpending, 2 or 3 rt_sigprocmask and accept4.
+//! probe, fcntl(F_GETFL), rt_sigpending, ppoll, 2 or 3 rt_sigprocmask and accept4.
 //! A paccept with a NULL mask is exactly accept4. Linux's ppoll (like pselect and
 //! epoll_pwait) reports a ready descriptor without delivering pending signals, so
 //! clause 5 costs at least one system call beyond ppoll + accept4.
@@ -91,7 +96,7 @@ pub unsafe fn paccept_masked(
     let wait = flags::wait_mask(unsafe { sys::read_user_sigset(mask)? }, reserved);
 
     // SAFETY: forwarded contract (the kernel checks the caller's pointers).
-    let accept_once = || unsafe { accept::accept(s, addr, addrlen, split, Call::WithFlags) };
+    let accept_once = || unsafe { accept::accept(s, addr, addrlen, split, Call::Paccept) };
 
     // Step 3.
     if !listening || sys::fcntl(s, libc::F_GETFL, 0)? & libc::O_NONBLOCK != 0 {
@@ -103,7 +108,10 @@ pub unsafe fn paccept_masked(
     }
 
     loop {
-        // Step 4.
+        // Step 4. `entry`: the signals pending now that the mask unblocks. If the
+        // listener is not ready, ppoll delivers them at once (so a restart decision
+        // can look at exactly these); if it is, they are held through step 5.
+        let entry = sys::sigpending()? & !wait;
         let mut pfd = libc::pollfd {
             fd: s,
             events: libc::POLLIN,
@@ -112,11 +120,11 @@ pub unsafe fn paccept_masked(
         // SAFETY: one pollfd of ours, our mask, no timeout.
         match unsafe { sys::ppoll(&mut pfd, 1, core::ptr::null(), &wait) } {
             Ok(_) => {}
-            Err(Errno(libc::EINTR)) if should_restart(wait, reserved) => continue,
+            Err(Errno(libc::EINTR)) if should_restart(wait, reserved, entry) => continue,
             Err(e) => return Err(e),
         }
         // Step 5.
-        let held = sys::sigpending()? & !wait;
+        let held = entry;
         let old = sys::set_mask(wait | held)?;
         let r = accept_once();
         if held != 0 && !accept::fails_before_mask(&r) {
@@ -142,8 +150,8 @@ fn deliver_pending(wait: KernelSigset) {
     let _ = unsafe { sys::ppoll(core::ptr::null_mut(), 0, &zero, &wait) };
 }
 
-fn should_restart(wait: KernelSigset, reserved: KernelSigset) -> bool {
-    flags::should_restart(wait, reserved, |sig| match sys::sigaction_of(sig) {
+fn should_restart(wait: KernelSigset, reserved: KernelSigset, entry: KernelSigset) -> bool {
+    flags::should_restart(wait, reserved, entry, |sig| match sys::sigaction_of(sig) {
         Ok(act) if act.handler > 1 => Disposition::Handler {
             restart: act.flags & libc::SA_RESTART as u64 != 0,
         },

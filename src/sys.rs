@@ -326,6 +326,54 @@ pub unsafe fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> SysR
 }
 
 /// # Safety
+/// `offset` is passed to the kernel, which checks it.
+pub unsafe fn sendfile(
+    out: c_int,
+    input: c_int,
+    offset: *mut libc::off_t,
+    count: usize,
+) -> SysResult<usize> {
+    // SAFETY: the kernel validates the pointer.
+    unsafe { raw(libc::SYS_sendfile, args!(out, input, offset, count)) }
+}
+
+/// # Safety
+/// The offsets are passed to the kernel, which checks them.
+pub unsafe fn splice(
+    fd_in: c_int,
+    off_in: *mut libc::loff_t,
+    fd_out: c_int,
+    off_out: *mut libc::loff_t,
+    len: usize,
+    flags: c_uint,
+) -> SysResult<usize> {
+    // SAFETY: the kernel validates the pointers.
+    unsafe {
+        raw(
+            libc::SYS_splice,
+            args!(fd_in, off_in, fd_out, off_out, len, flags),
+        )
+    }
+}
+
+/// close_range(2).
+pub fn close_range(first: c_uint, last: c_uint, flags: c_uint) -> SysResult<()> {
+    // SAFETY: no pointers.
+    unsafe { raw(libc::SYS_close_range, args!(first, last, flags)).map(drop) }
+}
+
+/// The identity of the open file behind `fd` (device and inode; a socket's inode is
+/// its own).
+pub fn file_id(fd: c_int) -> SysResult<(u64, u64)> {
+    // SAFETY: stat is plain data; all-zero is valid.
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: an out-pointer to our local of the kernel's layout (fstat's struct stat
+    // is glibc's on x86_64 and aarch64).
+    unsafe { raw(libc::SYS_fstat, args!(fd, &raw mut st))? };
+    Ok((st.st_dev as u64, st.st_ino as u64))
+}
+
+/// # Safety
 /// `msgs` is passed to the kernel, which checks it.
 pub unsafe fn sendmmsg(
     fd: c_int,
@@ -364,6 +412,31 @@ pub fn set_mask(set: KernelSigset) -> SysResult<KernelSigset> {
     // SAFETY: pointers to our locals of the kernel's size.
     unsafe { sigprocmask(libc::SIG_SETMASK, &set, &mut old)? };
     Ok(old)
+}
+
+/// Adds `set` to the thread's mask and returns the previous mask.
+pub fn block(set: KernelSigset) -> SysResult<KernelSigset> {
+    let mut old: KernelSigset = 0;
+    // SAFETY: pointers to our locals of the kernel's size.
+    unsafe { sigprocmask(libc::SIG_BLOCK, &set, &mut old)? };
+    Ok(old)
+}
+
+/// Takes one pending signal of `set` without running its handler (rt_sigtimedwait with a
+/// zero timeout): EAGAIN when none is pending.
+pub fn take_signal(set: KernelSigset) -> SysResult<c_int> {
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: our set and timeout; no siginfo wanted.
+    unsafe {
+        raw(
+            libc::SYS_rt_sigtimedwait,
+            args!(&raw const set, 0usize, &raw const zero, KERNEL_SIGSET_SIZE),
+        )
+        .map(|s| s as c_int)
+    }
 }
 
 /// The signals pending for the thread or the process.

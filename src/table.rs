@@ -114,9 +114,7 @@ impl FdBitmap {
     /// removing never allocates. Negative descriptors are ignored.
     pub fn set(&self, fd: i32, on: bool) -> SysResult<()> {
         if !on {
-            if let Some((w, bit)) = self.word(fd) {
-                w.fetch_and(!bit, Ordering::Relaxed);
-            }
+            self.clear(fd);
             return Ok(());
         }
         let Some((t, m, w, bit)) = locate(fd) else {
@@ -131,10 +129,79 @@ impl FdBitmap {
         Ok(())
     }
 
+    /// Removes `fd` (never allocates).
+    #[inline]
+    pub fn clear(&self, fd: i32) {
+        if let Some((w, bit)) = self.word(fd) {
+            w.fetch_and(!bit, Ordering::Relaxed);
+        }
+    }
+
     /// Gives `to` the state of `from` (dup and friends). Always writes `to`, so a
     /// stale bit left by a close the shim did not see is reset.
     pub fn copy(&self, from: i32, to: i32) -> SysResult<()> {
         self.set(to, self.get(from))
+    }
+
+    /// Removes every descriptor in `first..=last` (close_range). Only mapped pages are
+    /// visited, a word at a time.
+    pub fn clear_range(&self, first: u32, last: u32) {
+        if !self.any.load(Ordering::Relaxed) || first > i32::MAX as u32 {
+            return;
+        }
+        let last = last.min(i32::MAX as u32);
+        self.for_each_word(first, last, |_, word, mask| {
+            word.fetch_and(!mask, Ordering::Relaxed);
+        });
+    }
+
+    /// Calls `f` with every descriptor in the set, in increasing order.
+    pub fn for_each(&self, mut f: impl FnMut(i32)) {
+        if !self.any.load(Ordering::Relaxed) {
+            return;
+        }
+        self.for_each_word(0, i32::MAX as u32, |base, word, mask| {
+            let mut bits = word.load(Ordering::Relaxed) & mask;
+            while bits != 0 {
+                f((base + bits.trailing_zeros()) as i32);
+                bits &= bits - 1;
+            }
+        });
+    }
+
+    /// Visits the words covering `first..=last` in mapped leaves: `f(first descriptor of
+    /// the word, word, mask of its bits inside the range)`.
+    fn for_each_word(&self, first: u32, last: u32, mut f: impl FnMut(u32, &AtomicU64, u64)) {
+        const LEAF_SPAN: u32 = 1 << LEAF_BITS;
+        let mut leaf_start = first & !(LEAF_SPAN - 1);
+        while leaf_start <= last {
+            let (t, m) = (
+                (leaf_start >> (LEAF_BITS + MID_BITS)) as usize,
+                ((leaf_start >> LEAF_BITS) as usize) & (MID_LEN - 1),
+            );
+            let leaf = self
+                .top
+                .get(t)
+                .and_then(page)
+                .and_then(|mid| mid.0.get(m))
+                .and_then(page);
+            if let Some(leaf) = leaf {
+                let lo = first.max(leaf_start) - leaf_start;
+                let hi = last.min(leaf_start + (LEAF_SPAN - 1)) - leaf_start;
+                for w in (lo / 64)..=(hi / 64) {
+                    let from = if w == lo / 64 { lo % 64 } else { 0 };
+                    let to = if w == hi / 64 { hi % 64 } else { 63 };
+                    let mask = (u64::MAX >> (63 - to)) & (u64::MAX << from);
+                    if let Some(word) = leaf.0.get(w as usize) {
+                        f(leaf_start + w * 64, word, mask);
+                    }
+                }
+            }
+            match leaf_start.checked_add(LEAF_SPAN) {
+                Some(next) => leaf_start = next,
+                None => break,
+            }
+        }
     }
 
     /// Bytes of pages mapped so far (for tests and the scale benchmark).
@@ -149,6 +216,15 @@ impl FdBitmap {
 
 /// The process's no-SIGPIPE descriptors.
 pub static NOSIGPIPE: FdBitmap = FdBitmap::new();
+
+/// Descriptors that were the source or the result of a dup: the only ones that can share
+/// an open file with another descriptor, and so the only ones a F_SETNOSIGPIPE must
+/// look at besides its own.
+pub static ALIASED: FdBitmap = FdBitmap::new();
+
+/// Sockets that listen() put in the listening state (kept in the NetBSD personality
+/// only, to tell a shut-down listener from a socket that never listened).
+pub static LISTENER: FdBitmap = FdBitmap::new();
 
 #[cfg(test)]
 mod tests {
@@ -213,6 +289,43 @@ mod tests {
         // A descriptor near 2^30 adds one mid and one leaf, not a dense table.
         t.set(1 << 30, true).unwrap();
         assert_eq!(t.mapped_bytes(), 35 * PAGE);
+    }
+
+    #[test]
+    fn clear_range_and_iteration() {
+        let t = FdBitmap::new();
+        let fds = [
+            3,
+            4,
+            63,
+            64,
+            65,
+            127,
+            128,
+            32767,
+            32768,
+            40000,
+            1 << 24,
+            i32::MAX,
+        ];
+        for fd in fds {
+            t.set(fd, true).unwrap();
+        }
+        let mut seen = Vec::new();
+        t.for_each(|fd| seen.push(fd));
+        assert_eq!(seen, fds);
+        t.clear_range(64, 32768);
+        let mut seen = Vec::new();
+        t.for_each(|fd| seen.push(fd));
+        assert_eq!(seen, [3, 4, 63, 40000, 1 << 24, i32::MAX]);
+        t.clear_range(4, 4);
+        assert!(t.get(3) && !t.get(4));
+        t.clear_range(1 << 20, u32::MAX);
+        let mut seen = Vec::new();
+        t.for_each(|fd| seen.push(fd));
+        assert_eq!(seen, [3, 63, 40000]);
+        t.clear_range(5, 2); // empty range
+        assert!(t.get(40000));
     }
 
     #[test]
