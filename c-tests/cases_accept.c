@@ -5,28 +5,6 @@
  */
 #include "harness.h"
 
-static int have_ipv6(void)
-{
-    int s = socket(AF_INET6, SOCK_STREAM, 0);
-    if (s < 0) return 0;
-    struct sockaddr_in6 a;
-    memset(&a, 0, sizeof a);
-    a.sin6_family = AF_INET6;
-    a.sin6_addr = in6addr_loopback;
-    int ok = bind(s, (struct sockaddr *)&a, sizeof a) == 0;
-    close(s);
-    return ok;
-}
-
-static struct sockaddr_storage local_name(int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    memset(&ss, 0, sizeof ss);
-    CHECK(getsockname(fd, (struct sockaddr *)&ss, &len) == 0, "getsockname: %s", strerror(errno));
-    return ss;
-}
-
 /* 9a.1 */
 static void t_accept_fifo_order(void)
 {

@@ -68,14 +68,6 @@ static int broken_tcp(int type_flags)
     return c;
 }
 
-static int getnosig(int fd)
-{
-    errno = 0;
-    int v = fcntl(fd, F_GETNOSIGPIPE);
-    CHECK(v != -1, "fcntl(%d, F_GETNOSIGPIPE): %s", fd, strerror(errno));
-    return v;
-}
-
 static void t_nosigpipe_all_write_calls(void)
 {
     on_signal(SIGPIPE, 0);

@@ -28,15 +28,6 @@ static void expect_mask(const sigset_t *want, const char *when)
     CHECK(same_mask(&m, want), "%s: thread mask %s, expected %s", when, mask_str(&m), mask_str(want));
 }
 
-static struct sockaddr_storage local_name(int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    memset(&ss, 0, sizeof ss);
-    CHECK(getsockname(fd, (struct sockaddr *)&ss, &len) == 0, "getsockname: %s", strerror(errno));
-    return ss;
-}
-
 /* A handler hook that connects a prepared client while the handler runs. */
 static int hook_client = -1;
 static struct addr hook_addr;

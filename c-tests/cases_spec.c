@@ -11,22 +11,6 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 
-static int sockopt(int fd, int level, int name)
-{
-    int v = -1;
-    socklen_t len = sizeof v;
-    CHECK(getsockopt(fd, level, name, &v, &len) == 0, "getsockopt(%d, %d): %s", level, name, strerror(errno));
-    return v;
-}
-
-static int getnosig(int fd)
-{
-    errno = 0;
-    int v = fcntl(fd, F_GETNOSIGPIPE);
-    CHECK(v != -1, "fcntl(%d, F_GETNOSIGPIPE): %s", fd, strerror(errno));
-    return v;
-}
-
 /* ---- socket / socketpair ---- */
 
 static void t_socket_nosigpipe_recorded(void)

@@ -4,31 +4,6 @@
  */
 #include "harness.h"
 
-static int have_ipv6(void)
-{
-    int s = socket(AF_INET6, SOCK_DGRAM, 0);
-    if (s < 0) return 0;
-    close(s);
-    return 1;
-}
-
-static int sockopt(int fd, int level, int name)
-{
-    int v = -1;
-    socklen_t len = sizeof v;
-    CHECK(getsockopt(fd, level, name, &v, &len) == 0, "getsockopt(%d, %d): %s", level, name, strerror(errno));
-    return v;
-}
-
-static struct sockaddr_storage local_name(int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    memset(&ss, 0, sizeof ss);
-    CHECK(getsockname(fd, (struct sockaddr *)&ss, &len) == 0, "getsockname: %s", strerror(errno));
-    return ss;
-}
-
 /* ---- WASIX sock_open ---- */
 
 static void t_sock_open_lowest_fd(void)

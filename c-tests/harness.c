@@ -786,3 +786,41 @@ int main(int argc, char **argv)
     printf("%d passed, %d failed, %d skipped\n", k.ok, k.fail, k.skip);
     return failed ? 1 : 0;
 }
+
+struct sockaddr_storage local_name(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    memset(&ss, 0, sizeof ss);
+    CHECK(getsockname(fd, (struct sockaddr *)&ss, &len) == 0, "getsockname: %s", strerror(errno));
+    return ss;
+}
+
+int sockopt(int fd, int level, int name)
+{
+    int v = -1;
+    socklen_t len = sizeof v;
+    CHECK(getsockopt(fd, level, name, &v, &len) == 0, "getsockopt(%d, %d): %s", level, name, strerror(errno));
+    return v;
+}
+
+int getnosig(int fd)
+{
+    errno = 0;
+    int v = fcntl(fd, F_GETNOSIGPIPE);
+    CHECK(v != -1, "fcntl(%d, F_GETNOSIGPIPE): %s", fd, strerror(errno));
+    return v;
+}
+
+int have_ipv6(void)
+{
+    int s = socket(AF_INET6, SOCK_STREAM, 0);
+    if (s < 0) return 0;
+    struct sockaddr_in6 a;
+    memset(&a, 0, sizeof a);
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    int ok = bind(s, (struct sockaddr *)&a, sizeof a) == 0;
+    close(s);
+    return ok;
+}

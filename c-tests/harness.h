@@ -190,4 +190,11 @@ struct delayed_kill {
 };
 void delayed_kill_start(struct delayed_kill *d, pthread_t target, int sig, int ms);
 
+
+/* Small queries shared by the case files; each CHECKs its system call. */
+struct sockaddr_storage local_name(int fd); /* getsockname() */
+int sockopt(int fd, int level, int name);  /* an int getsockopt() */
+int getnosig(int fd);                      /* fcntl(fd, F_GETNOSIGPIPE) */
+int have_ipv6(void);                       /* can bind ::1 */
+
 #endif
