@@ -48,19 +48,22 @@
 //!
 //! # The residual window
 //!
-//! One sequence differs from NetBSD: a connection is taken by someone else between
-//! ppoll's return and accept4's sleep, *and* in that same window a signal arrives
-//! that the mask unblocks but the caller's mask blocks. Step 5 holds that signal
-//! pending instead of letting it interrupt, so the thread sleeps in accept4 (under the
-//! right mask) until the next connection or the next signal, and the held signal is
-//! then delivered before paccept returns. No connection is lost, no thread ever waits
+//! One sequence differs from NetBSD: another thread or process takes the connection
+//! between ppoll's return and accept4's sleep, *and* in that same gap (microseconds) a
+//! signal arrives that the mask unblocks. Its handler runs, under the right mask, but
+//! the thread then sleeps in accept4 (still under the right mask) until the next
+//! connection or the next signal instead of returning EINTR at once. A signal arriving
+//! in that gap on an EMFILE path is likewise delivered although NetBSD would not. A
+//! signal already pending when the wait began never takes this path: it is held
+//! (step 5). No connection is lost, no thread ever waits
 //! under its original mask, and no signal is lost or delivered twice. The stress
 //! case `paccept_threads_storm` (c-tests/cases_paccept.c) runs four threads with four
 //! different masks on one listener through 200 connections and about 110 signals,
 //! checks each of those properties, and measures the window as the worst delay between
-//! sending a signal a thread's mask unblocks and its handler running (a held signal
-//! waits for the thread's accept4): 0.24-0.33 ms on a 2-core machine, where a thread
-//! asleep under the wrong mask would show hundreds of milliseconds.
+//! a handler running inside a paccept call and that call returning. Measured on a
+//! 2-core machine over six runs: a few microseconds in most runs, up to about 2 ms
+//! in some (the gap was hit, and the thread waited for the next connection); a thread
+//! asleep under the wrong mask would show the whole run.
 //!
 //! # Cost
 //! With a connection already pending on a blocking listener: getsockopt, the mask
