@@ -27,8 +27,27 @@ fn main() {
         "cargo:rustc-env=SOCKSHIM_GENERATED_HEADER={}",
         out.display()
     );
-    // The shared object carries the soname that `make install` links against.
+    // The shared object carries the soname that `make install` links against...
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libsockshim.so.0");
+    // ...so a program linked in-tree with `-Ltarget/<profile> -lsockshim` looks for
+    // libsockshim.so.0 at run time: give it that name beside the library.
+    soname_link();
+}
+
+/// target/<profile>/libsockshim.so.0 -> libsockshim.so (OUT_DIR is
+/// target/<profile>/build/sockshim-<hash>/out). Best effort: nothing here can fail the
+/// build, and nothing is written into the source tree.
+fn soname_link() {
+    let Some(out_dir) = std::env::var_os("OUT_DIR").map(PathBuf::from) else {
+        return;
+    };
+    let Some(profile_dir) = out_dir.ancestors().nth(3) else {
+        return;
+    };
+    let link = profile_dir.join("libsockshim.so.0");
+    if std::fs::symlink_metadata(&link).is_err() {
+        let _ = std::os::unix::fs::symlink("libsockshim.so", &link);
+    }
 }
 
 fn fail(msg: &str) -> ! {
