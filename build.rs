@@ -19,7 +19,15 @@ fn main() {
         .generate()
     {
         Ok(bindings) => {
-            bindings.write_to_file(&out);
+            // cbindgen closes its C++ guards with `// __cplusplus` comments, which C89
+            // (gcc -ansi -pedantic) rejects: the header uses block comments only.
+            let mut text = Vec::new();
+            bindings.write(&mut text);
+            let text =
+                String::from_utf8_lossy(&text).replace("// __cplusplus", "/* __cplusplus */");
+            if let Err(e) = std::fs::write(&out, text) {
+                fail(&format!("{}: {e}", out.display()));
+            }
         }
         Err(e) => fail(&format!("cbindgen: {e}")),
     }

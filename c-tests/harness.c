@@ -606,6 +606,7 @@ static const struct table tables[] = {
     { cases_nosigpipe, &n_cases_nosigpipe },
     { cases_wasix_mtcp, &n_cases_wasix_mtcp },
     { cases_spec, &n_cases_spec },
+    { cases_edges, &n_cases_edges },
 };
 #define N_TABLES (sizeof tables / sizeof tables[0])
 

@@ -91,6 +91,8 @@ extern const struct tcase cases_wasix_mtcp[];
 extern const size_t n_cases_wasix_mtcp;
 extern const struct tcase cases_spec[];
 extern const size_t n_cases_spec;
+extern const struct tcase cases_edges[];
+extern const size_t n_cases_edges;
 
 /* The hidden exec probe of cases_nosigpipe.c (argv[1] == "--probe-nosigpipe"). */
 int nosigpipe_exec_probe(int fd);

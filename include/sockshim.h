@@ -50,7 +50,7 @@
 
 #ifdef __cplusplus
 extern "C" {
-#endif // __cplusplus
+#endif /* __cplusplus */
 
 /*
  paccept(2), NetBSD semantics in every personality. NetBSD accept(2): "If the sigmask
@@ -71,6 +71,6 @@ const char *sockshim_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"
-#endif  // __cplusplus
+#endif  /* __cplusplus */
 
 #endif  /* SOCKSHIM_H */

@@ -112,9 +112,7 @@ unsafe fn accept_netbsd(
             return Err(Errno(libc::ECONNABORTED));
         }
         let fd = adopt(s, fd, split)?;
-        if lflags & libc::O_ASYNC != 0 {
-            inherit_async(s, fd);
-        }
+        inherit_owner(s, fd, lflags & libc::O_ASYNC != 0);
         return Ok(fd);
     }
 }
@@ -184,15 +182,16 @@ unsafe fn accept_netbsd_addrlen(
     Ok(fd)
 }
 
-/// Copies the listener's SIGIO owner, then O_ASYNC, onto the accepted socket (owner
-/// first, so no SIGIO goes to the wrong process). Best effort: both calls succeed on
-/// any socket the kernel just created.
-fn inherit_async(listener: c_int, fd: c_int) {
+/// Copies the listener's SIGIO/SIGURG owner (NetBSD's sonewconn copies so_pgid
+/// whether or not O_ASYNC is set), then O_ASYNC when the listener has it: owner first,
+/// so no SIGIO goes to the wrong process. Best effort: both calls succeed on any socket
+/// the kernel just created.
+fn inherit_owner(listener: c_int, fd: c_int, with_async: bool) {
     let mut owner = sys::FOwnerEx { ty: 0, pid: 0 };
     if sys::fcntl(listener, sys::F_GETOWN_EX, (&raw mut owner) as usize).is_ok() && owner.pid != 0 {
         let _ = sys::fcntl(fd, sys::F_SETOWN_EX, (&raw const owner) as usize);
     }
-    if let Ok(fl) = sys::fcntl(fd, libc::F_GETFL, 0) {
+    if with_async && let Ok(fl) = sys::fcntl(fd, libc::F_GETFL, 0) {
         let _ = sys::fcntl(fd, libc::F_SETFL, (fl | libc::O_ASYNC) as usize);
     }
 }

@@ -308,11 +308,11 @@ pub extern "C" fn close_range(first: c_uint, last: c_uint, flags: c_int) -> c_in
     unit(nosigpipe::close_range(first, last, flags as c_uint))
 }
 
-/// closefrom(3) (glibc 2.34): close_range(lowfd, ~0U, 0), whose state it clears. Like
-/// glibc's, it returns nothing; a negative `lowfd` means 0.
+/// closefrom(3) (glibc 2.34): closes every descriptor from `lowfd` up and clears their
+/// state. Like glibc's, it returns nothing; a negative `lowfd` means 0.
 #[unsafe(no_mangle)]
 pub extern "C" fn closefrom(lowfd: c_int) {
-    let _ = nosigpipe::close_range(lowfd.max(0) as c_uint, c_uint::MAX, 0);
+    nosigpipe::closefrom(lowfd.max(0) as c_uint)
 }
 
 /// fcntl(2). F_DUPFD and F_DUPFD_CLOEXEC copy the no-SIGPIPE state; F_GETNOSIGPIPE and

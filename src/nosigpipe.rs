@@ -17,7 +17,6 @@
 //! is dropped and the plain call is made (LESSONS.md pitfall 6).
 
 use core::ffi::{c_int, c_uint, c_void};
-use core::sync::atomic::{AtomicBool, Ordering};
 
 use libc::{sockaddr, socklen_t};
 
@@ -96,8 +95,9 @@ unsafe fn writev_nosigpipe(
     iov: *const libc::iovec,
     cnt: c_int,
 ) -> Option<SysResult<usize>> {
-    // A count writev rejects (EINVAL) must not become sendmsg's EMSGSIZE: plain call.
-    if !(0..=libc::UIO_MAXIOV).contains(&cnt) {
+    // A count writev rejects (EINVAL) must not become sendmsg's EMSGSIZE, and an empty
+    // vector never reaches the socket (vfs_writev returns 0 first): plain call.
+    if !(1..=libc::UIO_MAXIOV).contains(&cnt) {
         return None;
     }
     // SAFETY: msghdr is plain data; all-zero is a valid empty header.
@@ -105,7 +105,18 @@ unsafe fn writev_nosigpipe(
     msg.msg_iov = iov.cast_mut();
     msg.msg_iovlen = cnt as _;
     // SAFETY: the kernel checks the vector.
-    unless_stale(fd, unsafe { sys::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) })
+    let r = unsafe { sys::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) };
+    // writev of buffers that are all empty returns 0 before reaching the socket, so a
+    // broken stream does not answer it EPIPE. sendmsg has read (and so checked) the
+    // vector by the time it answers EPIPE, so its lengths can be summed here.
+    if let Err(Errno(libc::EPIPE)) = r {
+        // SAFETY: the kernel has just read `cnt` iovecs at `iov`.
+        let vector = unsafe { core::slice::from_raw_parts(iov, cnt as usize) };
+        if vector.iter().all(|v| v.iov_len == 0) {
+            return Some(Ok(0));
+        }
+    }
+    unless_stale(fd, r)
 }
 
 /// # Safety
@@ -144,17 +155,10 @@ pub unsafe fn sendmmsg(
     unsafe { sys::sendmmsg(fd, msgs, n, send_flags(fd, flags)) }
 }
 
-/// Set once the process has made a socket through the shim: from then on dups are
-/// tracked in ALIASED (a process that never makes a socket maps nothing for it).
-static SOCKETS_MADE: AtomicBool = AtomicBool::new(false);
-
 /// Records the state of a socket the shim just created (socket, socketpair, accept*):
 /// every table is written, so state left by a close the shim did not see is reset. On
 /// failure (no memory for the table) the descriptor is closed again so nothing leaks.
 pub fn adopt(fd: c_int, on: bool) -> SysResult<c_int> {
-    if !SOCKETS_MADE.load(Ordering::Relaxed) {
-        SOCKETS_MADE.store(true, Ordering::Relaxed);
-    }
     ALIASED.clear(fd);
     LISTENER.clear(fd);
     match NOSIGPIPE.set(fd, on) {
@@ -175,15 +179,8 @@ pub fn duplicated(old: c_int, new: c_int) -> SysResult<c_int> {
     let copied = NOSIGPIPE
         .copy(old, new)
         .and_then(|()| LISTENER.copy(old, new))
-        .and_then(|()| {
-            if SOCKETS_MADE.load(Ordering::Relaxed) {
-                ALIASED.set(old, true)?;
-                ALIASED.set(new, true)
-            } else {
-                ALIASED.clear(new);
-                Ok(())
-            }
-        });
+        .and_then(|()| ALIASED.set(old, true))
+        .and_then(|()| ALIASED.set(new, true));
     match copied {
         Ok(()) => Ok(new),
         Err(e) => {
@@ -206,17 +203,57 @@ fn forget(fd: c_int) {
     LISTENER.clear(fd);
 }
 
-/// close_range(2): the state of every descriptor the call closes goes first (as for
-/// close). With CLOSE_RANGE_CLOEXEC nothing is closed, so nothing is forgotten.
-/// Arguments the kernel would reject leave the state alone.
+/// close_range(2): the state of the descriptors it closed is forgotten once it has
+/// succeeded (a failed call, ENOMEM with CLOSE_RANGE_UNSHARE say, closed nothing). With
+/// CLOSE_RANGE_CLOEXEC nothing is closed, so nothing is forgotten.
 pub fn close_range(first: c_uint, last: c_uint, flags: c_uint) -> SysResult<()> {
-    let known = libc::CLOSE_RANGE_CLOEXEC | libc::CLOSE_RANGE_UNSHARE;
-    if first <= last && flags & !known == 0 && flags & libc::CLOSE_RANGE_CLOEXEC == 0 {
+    sys::close_range(first, last, flags)?;
+    if flags & libc::CLOSE_RANGE_CLOEXEC == 0 {
         for t in [&NOSIGPIPE, &ALIASED, &LISTENER] {
             t.clear_range(first, last);
         }
     }
-    sys::close_range(first, last, flags)
+    Ok(())
+}
+
+/// closefrom(3): close_range(lowfd, ~0U, 0), or where the kernel lacks it (before 5.9,
+/// or a seccomp filter), every open descriptor from `lowfd` up to RLIMIT_NOFILE,
+/// found with ppoll (POLLNVAL marks a closed one) 1024 at a time. glibc falls back to
+/// reading /proc/self/fd, which would need a descriptor of the shim's own.
+pub fn closefrom(lowfd: c_uint) {
+    if close_range(lowfd, c_uint::MAX, 0).is_ok() {
+        return;
+    }
+    const BATCH: usize = 1024;
+    let limit = sys::nofile_limit().min(i32::MAX as u64) as u32;
+    let mut base = lowfd;
+    while base < limit {
+        let n = ((limit - base) as usize).min(BATCH);
+        let mut fds = [libc::pollfd {
+            fd: -1,
+            events: 0,
+            revents: 0,
+        }; BATCH];
+        for (i, p) in fds.iter_mut().take(n).enumerate() {
+            p.fd = (base as usize + i) as c_int;
+        }
+        let zero = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `n` pollfds of ours, our timeout, no mask.
+        if unsafe { sys::ppoll(fds.as_mut_ptr(), n, &zero, core::ptr::null()) }.is_err() {
+            return;
+        }
+        for p in fds
+            .iter()
+            .take(n)
+            .filter(|p| p.revents & libc::POLLNVAL == 0)
+        {
+            let _ = close(p.fd);
+        }
+        base += n as u32;
+    }
 }
 
 /// sendfile(2) and splice(2) have no MSG_NOSIGNAL. Into a no-SIGPIPE socket they run

@@ -54,8 +54,11 @@
 //! the thread then sleeps in accept4 (still under the right mask) until the next
 //! connection or the next signal instead of returning EINTR at once. A signal arriving
 //! in that gap on an EMFILE path is likewise delivered although NetBSD would not. A
-//! signal already pending when the wait began never takes this path: it is held
-//! (step 5). No connection is lost, no thread ever waits
+//! signal already pending when the wait began is held (step 5) instead: it cannot run
+//! before the outcome is known, and if the connection was taken it waits with the
+//! thread for the next connection (NetBSD would return EINTR at once). Likewise, with
+//! an empty queue and a full descriptor table the thread waits in step 4 for a
+//! connection before accept4 can answer EMFILE. No connection is lost, no thread ever waits
 //! under its original mask, and no signal is lost or delivered twice. The stress
 //! case `paccept_threads_storm` (c-tests/cases_paccept.c) runs four threads with four
 //! different masks on one listener through 200 connections and about 110 signals,

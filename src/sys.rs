@@ -347,19 +347,40 @@ pub unsafe fn splice(
     len: usize,
     flags: c_uint,
 ) -> SysResult<usize> {
-    // SAFETY: the kernel validates the pointers.
-    unsafe {
-        raw(
-            libc::SYS_splice,
-            args!(fd_in, off_in, fd_out, off_out, len, flags),
-        )
-    }
+    // A cancellation point in glibc (SYSCALL_CANCEL), unlike sendfile.
+    cancellable(|| {
+        // SAFETY: the kernel validates the pointers.
+        unsafe {
+            raw(
+                libc::SYS_splice,
+                args!(fd_in, off_in, fd_out, off_out, len, flags),
+            )
+        }
+    })
 }
 
 /// close_range(2).
 pub fn close_range(first: c_uint, last: c_uint, flags: c_uint) -> SysResult<()> {
     // SAFETY: no pointers.
     unsafe { raw(libc::SYS_close_range, args!(first, last, flags)).map(drop) }
+}
+
+/// The soft RLIMIT_NOFILE (prlimit64 on the calling process).
+pub fn nofile_limit() -> u64 {
+    let mut lim = libc::rlimit64 {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: no new limit; an out-pointer to our local of the kernel's layout.
+    match unsafe {
+        raw(
+            libc::SYS_prlimit64,
+            args!(0, libc::RLIMIT_NOFILE, 0usize, &raw mut lim),
+        )
+    } {
+        Ok(_) => lim.rlim_cur,
+        Err(_) => 1024,
+    }
 }
 
 /// The identity of the open file behind `fd` (device and inode; a socket's inode is
@@ -473,22 +494,36 @@ pub unsafe fn read_user_sigset(set: *const KernelSigset) -> SysResult<KernelSigs
 }
 
 /// Reads a `u32` from caller memory through the kernel (as [`read_user_sigset`]): a
-/// private futex wait with a zero timeout reads the word and compares it, and whatever
-/// the comparison, returns at once (EAGAIN or ETIMEDOUT) without sleeping.
+/// private futex wait with a zero timeout reads an aligned word and compares it, and
+/// whatever the comparison, returns at once (EAGAIN or ETIMEDOUT) without sleeping.
+/// An unaligned `p` is checked as the two aligned words it straddles (an aligned word
+/// never crosses a page, so those probes cover exactly the pages the bytes are on).
 ///
 /// # Safety
-/// As [`read_user_sigset`]. `p` must be 4-byte aligned (EINVAL otherwise).
+/// As [`read_user_sigset`].
 pub unsafe fn read_user_u32(p: *const u32) -> SysResult<u32> {
+    let first = (p as usize) & !3;
+    let last = (p as usize).wrapping_add(3) & !3;
+    probe_word(first)?;
+    if last != first {
+        probe_word(last)?;
+    }
+    // SAFETY: the kernel has just read the words holding these four bytes.
+    Ok(unsafe { p.read_unaligned() })
+}
+
+/// One futex probe of the aligned word at `word` (see [`read_user_u32`]).
+fn probe_word(word: usize) -> SysResult<()> {
     let zero = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: the kernel checks `p`; FUTEX_WAIT never writes.
+    // SAFETY: the kernel checks the address; FUTEX_WAIT never writes.
     let r = unsafe {
         raw(
             libc::SYS_futex,
             args!(
-                p,
+                word,
                 libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
                 0u32,
                 &raw const zero
@@ -496,12 +531,9 @@ pub unsafe fn read_user_u32(p: *const u32) -> SysResult<u32> {
         )
     };
     match r {
-        Err(Errno(libc::EAGAIN)) | Err(Errno(libc::ETIMEDOUT)) => {}
-        Err(e) => return Err(e),
-        Ok(_) => {}
+        Ok(_) | Err(Errno(libc::EAGAIN)) | Err(Errno(libc::ETIMEDOUT)) => Ok(()),
+        Err(e) => Err(e),
     }
-    // SAFETY: the kernel has just read this aligned word.
-    Ok(unsafe { p.read() })
 }
 
 /// ppoll(2) with the kernel's 8-byte mask, as a cancellation point.

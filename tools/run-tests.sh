@@ -29,7 +29,8 @@ check "cargo fmt --check" $CARGO fmt --check
 check "cargo clippy -D warnings" $CARGO clippy --release --locked --all-targets -- -D warnings
 
 WARN="-Wall -Wextra -Wpedantic -Werror"
-echo "== Header: C99, C11, C++17 with $WARN"
+echo "== Header: C89, C99, C11, C++17 with $WARN"
+check "header as C89" $CC -std=c89 -D_GNU_SOURCE $WARN -Iinclude -c c-tests/header/use_header.c -o "$log/h89.o"
 check "header as C99" $CC -std=c99 -D_GNU_SOURCE $WARN -Iinclude -c c-tests/header/use_header.c -o "$log/h99.o"
 check "header as C11" $CC -std=c11 $WARN -Iinclude -c c-tests/header/use_header.c -o "$log/h11.o"
 check "header as C++17" $CXX -std=c++17 $WARN -Iinclude -c c-tests/header/use_header.cpp -o "$log/hxx.o"

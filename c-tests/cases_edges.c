@@ -1,0 +1,214 @@
+/*
+ * Edge cases of the write paths and of the descriptor state: each pins down a defect a
+ * review found in an earlier version of the library (SPEC.md "No-SIGPIPE state" and
+ * "What every exported function must keep"; NetBSD accept(2) where it says so).
+ */
+#include "harness.h"
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+
+static void set_nosig(int fd)
+{
+    if (shim_loaded()) OK(fcntl(fd, F_SETNOSIGPIPE, 1));
+}
+
+/* writev() of an empty vector, or of empty buffers only, returns 0 before it reaches the
+ * socket (vfs_writev): the no-SIGPIPE conversion must not change that. */
+static void t_nosigpipe_writev_empty(void)
+{
+    on_signal(SIGPIPE, 0);
+    char b = 'x';
+    struct iovec empty[2] = { { &b, 0 }, { &b, 0 } };
+
+    int sv[2];
+    OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    set_nosig(sv[0]);
+    close(sv[1]);
+    EXPECT_EQ(writev(sv[0], empty, 0), 0);
+    EXPECT_EQ(writev(sv[0], empty, 2), 0);
+    EXPECT_ERR(writev(sv[0], (struct iovec[]){ { &b, 1 } }, 1), EPIPE); /* the socket is broken */
+    EXPECT_EQ(sig_count[SIGPIPE], shim_loaded() ? 0 : 1);
+
+    /* An empty vector sends no record on a SEQPACKET socket (the peer would read EOF). */
+    int sp[2];
+    OK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp));
+    set_nosig(sp[0]);
+    EXPECT_EQ(writev(sp[0], empty, 0), 0);
+    char r[4];
+    EXPECT_ERR(recv(sp[1], r, sizeof r, MSG_DONTWAIT), EAGAIN);
+}
+
+/* setsockopt(SO_NOSIGPIPE) takes its int from any address, as the kernel takes option
+ * values (no alignment requirement). */
+static void t_nosigpipe_setsockopt_unaligned(void)
+{
+    if (!shim_loaded()) skip("SO_NOSIGPIPE needs sockshim");
+    int s = OK(socket(AF_INET, SOCK_STREAM, 0));
+    char buf[16];
+    int one = 1, zero = 0;
+    memcpy(buf + 1, &one, sizeof one);
+    OK(setsockopt(s, SOL_SOCKET, SO_NOSIGPIPE, buf + 1, sizeof(int)));
+    EXPECT_EQ(getnosig(s), 1);
+    memcpy(buf + 3, &zero, sizeof zero);
+    OK(setsockopt(s, SOL_SOCKET, SO_NOSIGPIPE, buf + 3, sizeof(int)));
+    EXPECT_EQ(getnosig(s), 0);
+    EXPECT_ERR(setsockopt(s, SOL_SOCKET, SO_NOSIGPIPE, unmapped_page(), sizeof(int)), EFAULT);
+}
+
+/* NetBSD copyout_sockname with a socklen_t that is not 4-byte aligned (packed structures
+ * do that): the same rules as an aligned one. */
+static void t_accept_addrlen_unaligned(void)
+{
+    struct addr a;
+    int l = tcp_listener(AF_INET, 0, 8, &a);
+    tcp_connect(&a);
+    wait_queued(l, 1, 1000);
+    struct sockaddr_storage peer;
+    char lenbuf[8];
+    socklen_t supplied = 4, got;
+    memcpy(lenbuf + 1, &supplied, sizeof supplied);
+    int s = OK(accept(l, (struct sockaddr *)&peer, (socklen_t *)(void *)(lenbuf + 1)));
+    memcpy(&got, lenbuf + 1, sizeof got);
+    CHECK(s >= 0, "accept failed");
+    if (got == 4) observe(OBS_NETBSD, "*addrlen is the truncated length 4");
+    if (got == sizeof(struct sockaddr_in)) observe(OBS_LINUX, "*addrlen is the full length 16");
+    observe(OBS_OTHER, "*addrlen is %u", (unsigned)got);
+}
+
+/* NetBSD sonewconn copies so_pgid: the SIGIO/SIGURG owner is inherited even without
+ * O_ASYNC (a process group owner as well as a process). */
+static void t_accept_inherit_owner_without_async(void)
+{
+    struct addr a;
+    int l = tcp_listener(AF_INET, 0, 8, &a);
+    OK(fcntl(l, F_SETOWN, -getpgrp()));
+    tcp_connect(&a);
+    tcp_connect(&a);
+    wait_queued(l, 2, 1000);
+    int s1 = OK(accept(l, NULL, NULL));
+    int s2 = OK(accept4(l, NULL, NULL, SOCK_CLOEXEC));
+    int o1 = fcntl(s1, F_GETOWN), o2 = fcntl(s2, F_GETOWN);
+    if (o1 == -getpgrp() && o2 == -getpgrp()) observe(OBS_NETBSD, "both inherit owner -%d", (int)getpgrp());
+    if (o1 == 0 && o2 == 0) observe(OBS_LINUX, "no owner inherited");
+    observe(OBS_OTHER, "accept owner %d, accept4 owner %d (listener -%d)", o1, o2, (int)getpgrp());
+}
+
+static void *splice_blocked(void *p)
+{
+    int *fds = p; /* fds[0]: pipe read end with data, fds[1]: a full socket */
+    for (;;) splice(fds[0], NULL, fds[1], NULL, 1, 0);
+    return NULL;
+}
+
+/* splice() is a cancellation point (glibc makes it one): pthread_cancel of a thread
+ * blocked in it acts within a second, whether or not the socket is no-SIGPIPE. */
+static void t_cancel_splice(void)
+{
+    int sv[2], pp[2];
+    OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    set_nosig(sv[0]);
+    int small = 4096;
+    OK(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small));
+    OK(fcntl(sv[0], F_SETFL, getfl(sv[0]) | O_NONBLOCK));
+    char fill[4096];
+    memset(fill, 'x', sizeof fill);
+    while (send(sv[0], fill, sizeof fill, MSG_DONTWAIT) > 0) {
+    }
+    OK(fcntl(sv[0], F_SETFL, getfl(sv[0]) & ~O_NONBLOCK));
+    OK(pipe(pp));
+    OK(write(pp[1], fill, 64));
+    int fds[2] = { pp[0], sv[0] };
+    pthread_t t = spawn(splice_blocked, fds);
+    sleep_ms(100);
+    OK(pthread_cancel(t));
+    void *ret = NULL;
+    CHECK(join_ms(t, 1000, &ret) == 0, "a thread blocked in splice() was not cancelled within 1 s");
+    CHECK(ret == PTHREAD_CANCELED, "the thread ended without being cancelled");
+}
+
+#if defined(__x86_64__)
+#define E_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define E_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+/* closefrom() closes every descriptor from lowfd up even where close_range is
+ * unavailable (kernels before 5.9, seccomp profiles), and only the closed descriptors
+ * lose their state. */
+static void t_closefrom_without_close_range(void)
+{
+#ifndef E_AUDIT_ARCH
+    skip("seccomp filter written for x86_64 and aarch64 only");
+#else
+    int sv[2];
+    OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv)); /* 3, 4 */
+    set_nosig(sv[0]);
+    int extra = OK(dup(sv[1])); /* 5 */
+    CHECK(sv[0] == 3 && sv[1] == 4 && extra == 5, "descriptor layout %d %d %d", sv[0], sv[1], extra);
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (unsigned)offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, E_AUDIT_ARCH, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (unsigned)offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_close_range, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { (unsigned short)(sizeof f / sizeof f[0]), f };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+        skip("cannot install a seccomp filter here: %s", strerror(errno));
+    EXPECT_ERR(syscall(SYS_close_range, 10, 20, 0), ENOSYS); /* the filter is active */
+    closefrom(4);
+    EXPECT_ERR(fcntl(4, F_GETFD), EBADF);
+    EXPECT_ERR(fcntl(5, F_GETFD), EBADF);
+    OK(fcntl(3, F_GETFD));
+    if (shim_loaded()) EXPECT_EQ(getnosig(3), 1); /* still open: state kept */
+#endif
+}
+
+/* A dup made before the process created any socket (as with a socket inherited from
+ * inetd or systemd) still shares the flag set through the original afterwards. */
+static void t_nosigpipe_dup_before_any_socket(void)
+{
+    on_signal(SIGPIPE, 0);
+    int raw[2];
+    OK(syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, raw)); /* behind the shim: "inherited" */
+    int d = OK(dup(raw[0]));
+    if (!shim_loaded()) skip("F_SETNOSIGPIPE needs sockshim");
+    OK(fcntl(raw[0], F_SETNOSIGPIPE, 1));
+    EXPECT_EQ(getnosig(d), 1);
+    close(raw[1]);
+    char b = 'x';
+    EXPECT_ERR(write(d, &b, 1), EPIPE);
+    EXPECT_EQ(sig_count[SIGPIPE], 0);
+}
+
+const struct tcase cases_edges[] = {
+    CLAUSE(nosigpipe_writev_empty, SRC_SPEC,
+           "\"Calls without no-SIGPIPE behave exactly as they do without the shim\" and the conversion is invisible: "
+           "writev() of an empty vector or of empty buffers returns 0 on a no-SIGPIPE socket, sends no record and "
+           "raises no EPIPE."),
+    CLAUSE(nosigpipe_setsockopt_unaligned, SRC_SPEC,
+           "setsockopt(SOL_SOCKET, SO_NOSIGPIPE) reads its int from any address (no alignment), EFAULT when "
+           "unreadable."),
+    NETBSD_ONLY(accept_addrlen_unaligned, SRC_NBSD,
+                "copyout_sockname: *addrlen is never more than supplied, also for a socklen_t at an unaligned "
+                "address.",
+                OBS_LINUX, OBS_NETBSD),
+    NETBSD_ONLY(accept_inherit_owner_without_async, SRC_NBSD,
+                "sonewconn copies so_pgid: the F_SETOWN owner (here a process group) is inherited by accept() and "
+                "accept4() even when O_ASYNC is not set.",
+                OBS_LINUX, OBS_NETBSD),
+    CLAUSE(cancel_splice, SRC_SPEC,
+           "\"Cancellation: ... stay pthread cancellation points, as POSIX and glibc make them\": a thread blocked in "
+           "splice() into a no-SIGPIPE socket is cancelled within 1 s."),
+    CLAUSE(closefrom_without_close_range, SRC_SPEC,
+           "\"Cleared by close and close_range\": closefrom() closes every descriptor from lowfd up even when the "
+           "close_range system call is unavailable, and descriptors below lowfd keep their state."),
+    CLAUSE(nosigpipe_dup_before_any_socket, SRC_SPEC,
+           "\"a later F_SETNOSIGPIPE through one copy shows through the others\", for a dup made before the process "
+           "created any socket."),
+};
+const size_t n_cases_edges = sizeof cases_edges / sizeof cases_edges[0];
