@@ -124,12 +124,8 @@ fn poll_now(fd: c_int, events: i16) -> i16 {
         events,
         revents: 0,
     };
-    let zero = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: one pollfd of ours, our timeout, no mask.
-    match unsafe { sys::ppoll(&mut pfd, 1, &zero, core::ptr::null()) } {
+    // SAFETY: one pollfd of ours, no mask.
+    match unsafe { sys::ppoll_now(&mut pfd, 1, core::ptr::null()) } {
         Ok(_) => pfd.revents,
         Err(_) => 0,
     }

@@ -11,8 +11,9 @@
 //! - every other descriptor takes the plain system call, with nothing added (LESSONS.md
 //!   pitfall 4: converting only no-SIGPIPE descriptors keeps plain writes at full speed).
 //!
-//! No signal is blocked or consumed, so a SIGPIPE that was already pending is never
-//! swallowed. A bit left behind by a close the shim did not see cannot break a
+//! These block no signal and take none, so a SIGPIPE that was already pending is never
+//! swallowed; `sendfile` and `splice`, which have no MSG_NOSIGNAL, are the exception
+//! described at [`without_sigpipe`]. A bit left behind by a close the shim did not see cannot break a
 //! non-socket that reuses the number: the converted call fails with ENOTSOCK, the bit
 //! is dropped and the plain call is made (LESSONS.md pitfall 6).
 
@@ -237,12 +238,8 @@ pub fn closefrom(lowfd: c_uint) {
         for (i, p) in fds.iter_mut().take(n).enumerate() {
             p.fd = (base as usize + i) as c_int;
         }
-        let zero = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `n` pollfds of ours, our timeout, no mask.
-        if unsafe { sys::ppoll(fds.as_mut_ptr(), n, &zero, core::ptr::null()) }.is_err() {
+        // SAFETY: `n` pollfds of ours, no mask.
+        if unsafe { sys::ppoll_now(fds.as_mut_ptr(), n, core::ptr::null()) }.is_err() {
             return;
         }
         for p in fds

@@ -127,14 +127,14 @@ pub unsafe fn paccept_masked(
             events: libc::POLLIN,
             revents: 0,
         };
-        // SAFETY: one pollfd of ours, our mask, no timeout.
-        match unsafe { sys::ppoll(&mut pfd, 1, core::ptr::null(), &wait) } {
+        // SAFETY: one pollfd of ours, our mask.
+        match unsafe { sys::ppoll_wait(&mut pfd, 1, &wait) } {
             Ok(_) => {}
             Err(Errno(libc::EINTR)) if should_restart(wait, reserved, entry) => continue,
             Err(e) => return Err(e),
         }
-        // Step 5.
-        let held = entry;
+        // Step 5. The C library's own signals are never held (clause 8).
+        let held = entry & !reserved;
         let old = sys::set_mask(wait | held)?;
         let r = accept_once();
         if held != 0 && !accept::fails_before_mask(&r) {
@@ -152,12 +152,8 @@ pub unsafe fn paccept_masked(
 /// `wait`, and returns with the caller's mask back: ppoll on no descriptors with a
 /// zero timeout returns EINTR after delivering them, or 0 at once.
 fn deliver_pending(wait: KernelSigset) {
-    let zero = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: no descriptors, our timeout and mask.
-    let _ = unsafe { sys::ppoll(core::ptr::null_mut(), 0, &zero, &wait) };
+    // SAFETY: no descriptors, our mask.
+    let _ = unsafe { sys::ppoll_now(core::ptr::null_mut(), 0, &wait) };
 }
 
 fn should_restart(wait: KernelSigset, reserved: KernelSigset, entry: KernelSigset) -> bool {

@@ -536,20 +536,48 @@ fn probe_word(word: usize) -> SysResult<()> {
     }
 }
 
-/// ppoll(2) with the kernel's 8-byte mask, as a cancellation point.
+/// ppoll(2) with the kernel's 8-byte mask and no timeout: a wait, so a cancellation
+/// point.
 ///
 /// # Safety
-/// `fds` must be valid for `n` entries; `ts` and `mask` may be null.
-pub unsafe fn ppoll(
+/// `fds` must be valid for `n` entries; `mask` may be null.
+pub unsafe fn ppoll_wait(
     fds: *mut libc::pollfd,
     n: usize,
-    ts: *const libc::timespec,
     mask: *const KernelSigset,
 ) -> SysResult<usize> {
     cancellable(|| {
         // SAFETY: forwarded contract; the kernel checks the pointers.
-        unsafe { raw(libc::SYS_ppoll, args!(fds, n, ts, mask, KERNEL_SIGSET_SIZE)) }
+        unsafe {
+            raw(
+                libc::SYS_ppoll,
+                args!(fds, n, 0usize, mask, KERNEL_SIGSET_SIZE),
+            )
+        }
     })
+}
+
+/// ppoll(2) with a zero timeout: it never sleeps, so it is no cancellation point (and
+/// callers that are not one, such as closefrom, stay so).
+///
+/// # Safety
+/// `fds` must be valid for `n` entries (null when `n` is 0); `mask` may be null.
+pub unsafe fn ppoll_now(
+    fds: *mut libc::pollfd,
+    n: usize,
+    mask: *const KernelSigset,
+) -> SysResult<usize> {
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: forwarded contract; our timeout; the kernel checks the pointers.
+    unsafe {
+        raw(
+            libc::SYS_ppoll,
+            args!(fds, n, &raw const zero, mask, KERNEL_SIGSET_SIZE),
+        )
+    }
 }
 
 /// The kernel's `struct sigaction` for rt_sigaction(2) (x86_64 and aarch64 layout).
