@@ -20,6 +20,12 @@ pub struct Errno(pub c_int);
 
 pub type SysResult<T> = Result<T, Errno>;
 
+/// A zero timeout: "answer at once" for ppoll, rt_sigtimedwait and futex probes.
+static ZERO_TIMEOUT: libc::timespec = libc::timespec {
+    tv_sec: 0,
+    tv_nsec: 0,
+};
+
 /// The kernel's signal set: `_NSIG / 8` = 8 bytes on every Linux architecture we build
 /// for, not glibc's 128-byte `sigset_t` (LESSONS.md pitfall 11). Bit `n - 1` is signal `n`.
 pub type KernelSigset = u64;
@@ -446,15 +452,16 @@ pub fn block(set: KernelSigset) -> SysResult<KernelSigset> {
 /// Takes one pending signal of `set` without running its handler (rt_sigtimedwait with a
 /// zero timeout): EAGAIN when none is pending.
 pub fn take_signal(set: KernelSigset) -> SysResult<c_int> {
-    let zero = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
     // SAFETY: our set and timeout; no siginfo wanted.
     unsafe {
         raw(
             libc::SYS_rt_sigtimedwait,
-            args!(&raw const set, 0usize, &raw const zero, KERNEL_SIGSET_SIZE),
+            args!(
+                &raw const set,
+                0usize,
+                &raw const ZERO_TIMEOUT,
+                KERNEL_SIGSET_SIZE
+            ),
         )
         .map(|s| s as c_int)
     }
@@ -514,10 +521,6 @@ pub unsafe fn read_user_u32(p: *const u32) -> SysResult<u32> {
 
 /// One futex probe of the aligned word at `word` (see [`read_user_u32`]).
 fn probe_word(word: usize) -> SysResult<()> {
-    let zero = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
     // SAFETY: the kernel checks the address; FUTEX_WAIT never writes.
     let r = unsafe {
         raw(
@@ -526,7 +529,7 @@ fn probe_word(word: usize) -> SysResult<()> {
                 word,
                 libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
                 0u32,
-                &raw const zero
+                &raw const ZERO_TIMEOUT
             ),
         )
     };
@@ -567,15 +570,11 @@ pub unsafe fn ppoll_now(
     n: usize,
     mask: *const KernelSigset,
 ) -> SysResult<usize> {
-    let zero = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
     // SAFETY: forwarded contract; our timeout; the kernel checks the pointers.
     unsafe {
         raw(
             libc::SYS_ppoll,
-            args!(fds, n, &raw const zero, mask, KERNEL_SIGSET_SIZE),
+            args!(fds, n, &raw const ZERO_TIMEOUT, mask, KERNEL_SIGSET_SIZE),
         )
     }
 }
