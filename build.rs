@@ -19,12 +19,13 @@ fn main() {
         .generate()
     {
         Ok(bindings) => {
-            // cbindgen closes its C++ guards with `// __cplusplus` comments, which C89
-            // (gcc -ansi -pedantic) rejects: the header uses block comments only.
+            // cbindgen closes its C++ guards with `//` comments, which C90 rejects
+            // (gcc -std=gnu89 -pedantic): the header uses block comments only.
             let mut text = Vec::new();
             bindings.write(&mut text);
-            let text =
-                String::from_utf8_lossy(&text).replace("// __cplusplus", "/* __cplusplus */");
+            let text = String::from_utf8_lossy(&text)
+                .replace("// __cplusplus", "/* __cplusplus */")
+                .replace("// extern \"C\"", "/* extern \"C\" */");
             if let Err(e) = std::fs::write(&out, text) {
                 fail(&format!("{}: {e}", out.display()));
             }

@@ -185,6 +185,69 @@ static void t_nosigpipe_dup_before_any_socket(void)
     EXPECT_EQ(sig_count[SIGPIPE], 0);
 }
 
+/* setsockopt() with a negative length is EINVAL for every option, SO_NOSIGPIPE too
+ * (after the descriptor checks, as Linux's __sys_setsockopt orders them). */
+static void t_nosigpipe_setsockopt_negative_len(void)
+{
+    int one = 1;
+    int s = OK(socket(AF_INET, SOCK_STREAM, 0));
+    EXPECT_ERR(setsockopt(s, SOL_SOCKET, SO_NOSIGPIPE, &one, (socklen_t)-1), EINVAL);
+    EXPECT_ERR(setsockopt(-1, SOL_SOCKET, SO_NOSIGPIPE, &one, (socklen_t)-1), EBADF);
+    if (shim_loaded()) EXPECT_EQ(getnosig(s), 0);
+}
+
+#define CR_N 1000
+static int cr_first, cr_last;
+static pthread_barrier_t cr_start, cr_done;
+
+static void *cr_closer(void *p)
+{
+    (void)p;
+    for (;;) {
+        pthread_barrier_wait(&cr_start);
+        close_range((unsigned)cr_first, (unsigned)cr_last, 0);
+        pthread_barrier_wait(&cr_done);
+    }
+    return NULL;
+}
+
+/* A socket another thread creates while close_range() runs, on a number the call just
+ * freed, keeps the no-SIGPIPE state it was created with. */
+static void t_nosigpipe_close_range_concurrent_socket(void)
+{
+    if (!shim_loaded()) skip("SOCK_NOSIGPIPE needs sockshim");
+    struct rlimit rl;
+    OK(getrlimit(RLIMIT_NOFILE, &rl));
+    if (rl.rlim_max < 2 * CR_N) skip("RLIMIT_NOFILE hard limit %lu is too low", (unsigned long)rl.rlim_max);
+    rl.rlim_cur = rl.rlim_max;
+    OK(setrlimit(RLIMIT_NOFILE, &rl));
+    on_signal(SIGPIPE, 0);
+    int dummy = OK(socket(AF_UNIX, SOCK_STREAM, 0));
+    pthread_barrier_init(&cr_start, NULL, 2);
+    pthread_barrier_init(&cr_done, NULL, 2);
+    spawn(cr_closer, NULL);
+    int lost = 0, rounds = 150;
+    for (int i = 0; i < rounds; i++) {
+        cr_first = cr_last = OK(dup(dummy));
+        for (int k = 1; k < CR_N; k++) cr_last = OK(dup(dummy));
+        pthread_barrier_wait(&cr_start);
+        int sv[2];
+        for (int tries = 0;; tries++) {
+            OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NOSIGPIPE, 0, sv));
+            if (sv[0] <= cr_last) break;
+            close(sv[0]);
+            close(sv[1]);
+            CHECK(tries < 1000000, "close_range never freed a number");
+        }
+        pthread_barrier_wait(&cr_done);
+        close(sv[1]);
+        int before = sig_count[SIGPIPE];
+        if (getnosig(sv[0]) != 1 || write(sv[0], "x", 1) != -1 || sig_count[SIGPIPE] != before) lost++;
+        close(sv[0]);
+    }
+    CHECK(lost == 0, "%d of %d sockets created during close_range lost their no-SIGPIPE state", lost, rounds);
+}
+
 const struct tcase cases_edges[] = {
     CLAUSE(nosigpipe_writev_empty, SRC_SPEC,
            "\"Calls without no-SIGPIPE behave exactly as they do without the shim\" and the conversion is invisible: "
@@ -207,6 +270,12 @@ const struct tcase cases_edges[] = {
     CLAUSE(closefrom_without_close_range, SRC_SPEC,
            "\"Cleared by close and close_range\": closefrom() closes every descriptor from lowfd up even when the "
            "close_range system call is unavailable, and descriptors below lowfd keep their state."),
+    CLAUSE(nosigpipe_setsockopt_negative_len, SRC_SPEC,
+           "\"Calls without no-SIGPIPE behave exactly as they do without the shim\", errors included: "
+           "setsockopt(SO_NOSIGPIPE) with a negative length is EINVAL, as for every option."),
+    CLAUSE(nosigpipe_close_range_concurrent_socket, SRC_SPEC,
+           "\"Cleared by close and close_range\", and only those: a SOCK_NOSIGPIPE socket created by another "
+           "thread on a number close_range() has just freed stays no-SIGPIPE."),
     CLAUSE(nosigpipe_dup_before_any_socket, SRC_SPEC,
            "\"a later F_SETNOSIGPIPE through one copy shows through the others\", for a dup made before the process "
            "created any socket."),

@@ -69,8 +69,10 @@ int paccept(int s, struct sockaddr *addr, socklen_t *addrlen, const sigset_t *si
  */
 const char *sockshim_version(void);
 
+extern void pthread_testcancel(void);
+
 #ifdef __cplusplus
-}  // extern "C"
+}  /* extern "C" */
 #endif  /* __cplusplus */
 
 #endif  /* SOCKSHIM_H */

@@ -286,13 +286,15 @@ pub extern "C" fn dup(fd: c_int) -> c_int {
 /// dup2(2); as dup (the state of whatever `new` was is replaced).
 #[unsafe(no_mangle)]
 pub extern "C" fn dup2(old: c_int, new: c_int) -> c_int {
-    ret(sys::dup2(old, new).and_then(|n| nosigpipe::duplicated(old, n)))
+    ret(nosigpipe::duplicate_onto(old, new, || sys::dup2(old, new)))
 }
 
 /// dup3(2); as dup.
 #[unsafe(no_mangle)]
 pub extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
-    ret(sys::dup3(old, new, flags).and_then(|n| nosigpipe::duplicated(old, n)))
+    ret(nosigpipe::duplicate_onto(old, new, || {
+        sys::dup3(old, new, flags)
+    }))
 }
 
 /// close(2). SPEC.md "No-SIGPIPE state": "Cleared by close". A cancellation point.

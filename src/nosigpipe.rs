@@ -18,6 +18,7 @@
 //! is dropped and the plain call is made (LESSONS.md pitfall 6).
 
 use core::ffi::{c_int, c_uint, c_void};
+use core::sync::atomic::{Ordering, fence};
 
 use libc::{sockaddr, socklen_t};
 
@@ -172,16 +173,22 @@ pub fn adopt(fd: c_int, on: bool) -> SysResult<c_int> {
 }
 
 /// dup and friends: `new` is a copy of `old`, and so is its state. Both are remembered
-/// as possibly sharing an open file.
+/// as possibly sharing an open file, *before* the state is copied: a concurrent
+/// F_SETNOSIGPIPE on `old` ([`set`]) then either sees the alias and propagates to `new`,
+/// or changed `old` early enough for the copy below to read it (both sides fence; the
+/// copy re-reads `old` until it is stable, so a late change is never overwritten).
 pub fn duplicated(old: c_int, new: c_int) -> SysResult<c_int> {
     if old == new {
         return Ok(new);
     }
-    let copied = NOSIGPIPE
-        .copy(old, new)
+    let copied = ALIASED
+        .set(old, true)
+        .and_then(|()| ALIASED.set(new, true))
         .and_then(|()| LISTENER.copy(old, new))
-        .and_then(|()| ALIASED.set(old, true))
-        .and_then(|()| ALIASED.set(new, true));
+        .and_then(|()| {
+            fence(Ordering::SeqCst);
+            copy_settled(old, new)
+        });
     match copied {
         Ok(()) => Ok(new),
         Err(e) => {
@@ -191,9 +198,50 @@ pub fn duplicated(old: c_int, new: c_int) -> SysResult<c_int> {
     }
 }
 
+/// Copies `old`'s no-SIGPIPE bit to `new` until `old` no longer changes under it.
+fn copy_settled(old: c_int, new: c_int) -> SysResult<()> {
+    for _ in 0..64 {
+        let v = NOSIGPIPE.get(old);
+        NOSIGPIPE.set(new, v)?;
+        fence(Ordering::SeqCst);
+        if NOSIGPIPE.get(old) == v {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// dup2/dup3: `call` makes `new` a copy of `old`. Another thread may be writing to
+/// `new` while it changes; so that a no-SIGPIPE socket never raises SIGPIPE there, the
+/// bit is set before the switch when `old` has it and cleared only after (a plain
+/// socket passing through the window at worst loses a SIGPIPE, never gains one). A
+/// failed call leaves `new` as it was.
+pub fn duplicate_onto(
+    old: c_int,
+    new: c_int,
+    call: impl FnOnce() -> SysResult<c_int>,
+) -> SysResult<c_int> {
+    let had = NOSIGPIPE.get(new);
+    if old != new && NOSIGPIPE.get(old) {
+        NOSIGPIPE.set(new, true)?;
+    }
+    match call() {
+        Ok(n) => duplicated(old, n),
+        Err(e) => {
+            if !had {
+                NOSIGPIPE.clear(new);
+            }
+            Err(e)
+        }
+    }
+}
+
 /// close: the state goes first, so a concurrent socket() that receives the number
-/// cannot have its fresh state cleared afterwards.
+/// cannot have its fresh state cleared afterwards. A cancellation already pending acts
+/// before anything is forgotten (as glibc's close acts before the system call), so a
+/// cancelled close leaves the descriptor open with its state.
 pub fn close(fd: c_int) -> SysResult<()> {
+    sys::testcancel();
     forget(fd);
     sys::close(fd)
 }
@@ -204,17 +252,19 @@ fn forget(fd: c_int) {
     LISTENER.clear(fd);
 }
 
-/// close_range(2): the state of the descriptors it closed is forgotten once it has
-/// succeeded (a failed call, ENOMEM with CLOSE_RANGE_UNSHARE say, closed nothing). With
-/// CLOSE_RANGE_CLOEXEC nothing is closed, so nothing is forgotten.
+/// close_range(2): as for close, the state of the range goes first (the kernel may hand
+/// the numbers out again before the call returns), once the arguments are ones the
+/// kernel accepts. With CLOSE_RANGE_CLOEXEC nothing is closed, so nothing is forgotten.
+/// A call that fails after that (ENOSYS before Linux 5.9, ENOMEM with
+/// CLOSE_RANGE_UNSHARE) has forgotten the state of descriptors it left open.
 pub fn close_range(first: c_uint, last: c_uint, flags: c_uint) -> SysResult<()> {
-    sys::close_range(first, last, flags)?;
-    if flags & libc::CLOSE_RANGE_CLOEXEC == 0 {
+    let known = libc::CLOSE_RANGE_CLOEXEC | libc::CLOSE_RANGE_UNSHARE;
+    if first <= last && flags & !known == 0 && flags & libc::CLOSE_RANGE_CLOEXEC == 0 {
         for t in [&NOSIGPIPE, &ALIASED, &LISTENER] {
             t.clear_range(first, last);
         }
     }
-    Ok(())
+    sys::close_range(first, last, flags)
 }
 
 /// closefrom(3): close_range(lowfd, ~0U, 0), or where the kernel lacks it (before 5.9,
@@ -242,12 +292,14 @@ pub fn closefrom(lowfd: c_uint) {
         if unsafe { sys::ppoll_now(fds.as_mut_ptr(), n, core::ptr::null()) }.is_err() {
             return;
         }
+        // closefrom is no cancellation point in glibc: plain closes.
         for p in fds
             .iter()
             .take(n)
             .filter(|p| p.revents & libc::POLLNVAL == 0)
         {
-            let _ = close(p.fd);
+            forget(p.fd);
+            let _ = sys::close_now(p.fd);
         }
         base += n as u32;
     }
@@ -304,6 +356,9 @@ pub fn set(fd: c_int, on: bool) -> SysResult<()> {
         return Err(Errno(libc::ENOTSOCK));
     }
     NOSIGPIPE.set(fd, on)?;
+    // Pairs with the fence in `duplicated`: a dup made meanwhile is seen here, or has
+    // seen the new value.
+    fence(Ordering::SeqCst);
     if ALIASED.get(fd) {
         let id = sys::file_id(fd)?;
         let mut result = Ok(());
@@ -318,7 +373,7 @@ pub fn set(fd: c_int, on: bool) -> SysResult<()> {
 }
 
 /// setsockopt(SOL_SOCKET, SO_NOSIGPIPE, val, len): an int option, as Linux checks them
-/// (EBADF/ENOTSOCK, then EINVAL for a short length, then EFAULT).
+/// (EBADF/ENOTSOCK, then EINVAL for a negative or short length, then EFAULT).
 ///
 /// # Safety
 /// `val` is the caller's; it is read through the kernel.
@@ -326,7 +381,8 @@ pub unsafe fn setsockopt(fd: c_int, val: *const c_void, len: socklen_t) -> SysRe
     if !check_socket(fd)? {
         return Err(Errno(libc::ENOTSOCK));
     }
-    if (len as usize) < core::mem::size_of::<c_int>() {
+    // A negative length is EINVAL for every option; then an int option wants 4 bytes.
+    if (len as i32) < 0 || (len as usize) < core::mem::size_of::<c_int>() {
         return Err(Errno(libc::EINVAL));
     }
     // SAFETY: the kernel reads the word first.

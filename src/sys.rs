@@ -131,6 +131,7 @@ unsafe extern "C" {
     /// glibc's public "no thread was ever created" flag (since 2.32).
     static __libc_single_threaded: core::ffi::c_char;
     fn pthread_setcanceltype(ty: c_int, old: *mut c_int) -> c_int;
+    fn pthread_testcancel();
 }
 
 const PTHREAD_CANCEL_ASYNCHRONOUS: c_int = 1;
@@ -207,6 +208,22 @@ pub unsafe fn accept4(
         // SAFETY: the kernel validates the pointers.
         unsafe { raw(libc::SYS_accept4, args!(fd, addr, len, flags)).map(|v| v as c_int) }
     })
+}
+
+/// close(2) outside any cancellation point (for callers that are not one).
+pub fn close_now(fd: c_int) -> SysResult<()> {
+    // SAFETY: no pointers.
+    unsafe { raw(libc::SYS_close, args!(fd)).map(drop) }
+}
+
+/// Acts on a pending cancellation request now (pthread_testcancel), in a process that
+/// has threads; nothing otherwise.
+pub fn testcancel() {
+    // SAFETY: as in `cancellable`.
+    if unsafe { core::ptr::read_volatile(&raw const __libc_single_threaded) } == 0 {
+        // SAFETY: no arguments; acts only on this thread.
+        unsafe { pthread_testcancel() };
+    }
 }
 
 pub fn close(fd: c_int) -> SysResult<()> {

@@ -104,6 +104,10 @@ fn header_redeclares_no_libc_function() {
         );
     }
     assert!(h.contains("int paccept("));
+    assert!(
+        !h.contains("//"),
+        "a // comment breaks C90 (gcc -std=gnu89 -pedantic)"
+    );
     assert!(h.contains("#error"), "the alpha/parisc #error is missing");
 }
 

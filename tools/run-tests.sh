@@ -31,6 +31,7 @@ check "cargo clippy -D warnings" $CARGO clippy --release --locked --all-targets 
 WARN="-Wall -Wextra -Wpedantic -Werror"
 echo "== Header: C89, C99, C11, C++17 with $WARN"
 check "header as C89" $CC -std=c89 -D_GNU_SOURCE $WARN -Iinclude -c c-tests/header/use_header.c -o "$log/h89.o"
+check "header as gnu89 -pedantic" $CC -std=gnu89 $WARN -Iinclude -c c-tests/header/use_header.c -o "$log/hg89.o"
 check "header as C99" $CC -std=c99 -D_GNU_SOURCE $WARN -Iinclude -c c-tests/header/use_header.c -o "$log/h99.o"
 check "header as C11" $CC -std=c11 $WARN -Iinclude -c c-tests/header/use_header.c -o "$log/h11.o"
 check "header as C++17" $CXX -std=c++17 $WARN -Iinclude -c c-tests/header/use_header.cpp -o "$log/hxx.o"
