@@ -25,6 +25,7 @@ CFLAGS_TEST := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude
 SUITE_SRC := $(wildcard c-tests/*.c) $(wildcard c-tests/*.h)
 
 .PHONY: all lib report header test install uninstall clean tools
+.DEFAULT_GOAL := all
 
 # What the build and tests run besides cargo and the C compiler.
 tools:
