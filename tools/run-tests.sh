@@ -38,6 +38,7 @@ check "header as C++17" $CXX -std=c++17 $WARN -Iinclude -c c-tests/header/use_he
 check "header links and runs" bash -c "$CC -std=c11 $WARN -Iinclude c-tests/header/use_header.c -o $log/h -Lbuild/lib -lsockshim -Wl,-rpath,$PWD/build/lib && $log/h"
 
 check "make install / pkg-config / make uninstall" tools/check-install.sh
+check "a bare 'make' runs the conformance report" bash -c "make -n | grep -q 'c-tests/report.py'"
 
 echo "== Conformance suite: every case linked and preloaded, both personalities"
 $PYTHON c-tests/report.py --lib "$PWD/target/release/libsockshim.so" \
