@@ -6,41 +6,17 @@
 #include "harness.h"
 #include <sys/sendfile.h>
 
-enum { W_WRITE, W_WRITEV, W_SEND, W_SENDTO, W_SENDMSG, W_SENDMMSG, W_N };
-static const char *const wname[W_N] = { "write", "writev", "send", "sendto", "sendmsg", "sendmmsg" };
-
-static ssize_t do_write(int how, int fd)
-{
-    static char b = 'x';
-    struct iovec iov = { &b, 1 };
-    struct msghdr m;
-    memset(&m, 0, sizeof m);
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    struct mmsghdr mm;
-    memset(&mm, 0, sizeof mm);
-    mm.msg_hdr = m;
-    switch (how) {
-    case W_WRITE: return write(fd, &b, 1);
-    case W_WRITEV: return writev(fd, &iov, 1);
-    case W_SEND: return send(fd, &b, 1, 0);
-    case W_SENDTO: return sendto(fd, &b, 1, 0, NULL, 0);
-    case W_SENDMSG: return sendmsg(fd, &m, 0);
-    default: return sendmmsg(fd, &mm, 1, 0);
-    }
-}
-
 /* Each write-type call on fd fails with EPIPE and raises `want` SIGPIPEs. */
 static void expect_writes(int fd, int want, const char *what)
 {
-    for (int how = 0; how < W_N; how++) {
+    for (int how = 0; how < WRITE_CALLS; how++) {
         int before = sig_count[SIGPIPE];
         errno = 0;
-        ssize_t r = do_write(how, fd);
+        ssize_t r = write_call(how, fd);
         int e = errno;
         int raised = sig_count[SIGPIPE] - before;
-        CHECK(r == -1 && e == EPIPE, "%s: %s returned %zd (%s), expected -1/EPIPE", what, wname[how], r, strerror(e));
-        CHECK(raised == want, "%s: %s raised %d SIGPIPE, expected %d", what, wname[how], raised, want);
+        CHECK(r == -1 && e == EPIPE, "%s: %s returned %zd (%s), expected -1/EPIPE", what, write_call_name[how], r, strerror(e));
+        CHECK(raised == want, "%s: %s raised %d SIGPIPE, expected %d", what, write_call_name[how], raised, want);
     }
 }
 
@@ -143,12 +119,12 @@ static void t_nosigpipe_pending_sigpipe_kept(void)
     raise(SIGPIPE);
     int fds[2] = { broken_unix(SOCK_NOSIGPIPE), broken_tcp(SOCK_NOSIGPIPE) };
     for (int i = 0; i < 2; i++)
-        for (int how = 0; how < W_N; how++) {
+        for (int how = 0; how < WRITE_CALLS; how++) {
             errno = 0;
-            ssize_t r = do_write(how, fds[i]);
-            CHECK(r == -1 && errno == EPIPE, "%s returned %zd (%s)", wname[how], r, strerror(errno));
+            ssize_t r = write_call(how, fds[i]);
+            CHECK(r == -1 && errno == EPIPE, "%s returned %zd (%s)", write_call_name[how], r, strerror(errno));
             CHECK(is_pending(SIGPIPE), "the SIGPIPE pending before %s on a no-SIGPIPE %s socket was swallowed",
-                  wname[how], i ? "TCP" : "AF_LOCAL");
+                  write_call_name[how], i ? "TCP" : "AF_LOCAL");
         }
     EXPECT_EQ(sig_count[SIGPIPE], 0);
     unblock_signal(SIGPIPE);

@@ -825,3 +825,26 @@ int have_ipv6(void)
     close(s);
     return ok;
 }
+
+const char *const write_call_name[WRITE_CALLS] = { "write", "writev", "send", "sendto", "sendmsg", "sendmmsg" };
+
+ssize_t write_call(int how, int fd)
+{
+    static char b = 'x';
+    struct iovec iov = { &b, 1 };
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    struct mmsghdr mm;
+    memset(&mm, 0, sizeof mm);
+    mm.msg_hdr = m;
+    switch (how) {
+    case 0: return write(fd, &b, 1);
+    case 1: return writev(fd, &iov, 1);
+    case 2: return send(fd, &b, 1, 0);
+    case 3: return sendto(fd, &b, 1, 0, NULL, 0);
+    case 4: return sendmsg(fd, &m, 0);
+    default: return sendmmsg(fd, &mm, 1, 0);
+    }
+}

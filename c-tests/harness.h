@@ -199,4 +199,9 @@ int sockopt(int fd, int level, int name);  /* an int getsockopt() */
 int getnosig(int fd);                      /* fcntl(fd, F_GETNOSIGPIPE) */
 int have_ipv6(void);                       /* can bind ::1 */
 
+/* The six write-type calls the no-SIGPIPE state covers, each writing one byte to fd. */
+enum { WRITE_CALLS = 6 };
+extern const char *const write_call_name[WRITE_CALLS]; /* "write", "writev", ... "sendmmsg" */
+ssize_t write_call(int how, int fd);                   /* 0 <= how < WRITE_CALLS */
+
 #endif
