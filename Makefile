@@ -2,6 +2,8 @@
 #   make            build the library and header, print the conformance report
 #   make test       every test (what .ci/run runs)
 #   make header     refresh include/sockshim.h from the generated copy
+#   make bench      benchmarks: shim vs native C library, ratios (not part of make test)
+#   make stress     the long versions of the reliability tests
 #   make install    PREFIX=/usr/local DESTDIR= ; make uninstall
 
 PREFIX      ?= /usr/local
@@ -24,7 +26,7 @@ WARN    := -Wall -Wextra -Wpedantic -Werror
 CFLAGS_TEST := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude
 SUITE_SRC := $(wildcard c-tests/*.c) $(wildcard c-tests/*.h)
 
-.PHONY: all lib report header test install uninstall clean tools
+.PHONY: all lib report header test install uninstall clean tools bench stress
 .DEFAULT_GOAL := all
 
 # What the build and tests run besides cargo and the C compiler.
@@ -64,6 +66,12 @@ header: $(LIB)
 
 test: tools lib $(BUILD)/conformance-native $(BUILD)/conformance-linked
 	CARGO="$(CARGO)" CC="$(CC)" CXX="$(CXX)" PYTHON="$(PYTHON)" bash tools/run-tests.sh
+
+bench: tools lib
+	CARGO="$(CARGO)" CC="$(CC)" PYTHON="$(PYTHON)" bash bench/run.sh
+
+stress: tools lib
+	CARGO="$(CARGO)" CC="$(CC)" PYTHON="$(PYTHON)" bash c-tests/stress/run.sh --long
 
 install: lib
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)

@@ -18,6 +18,25 @@ check() {
     fi
 }
 
+# One stage that prints its own count as its last line, "N passed, M failed[, K skipped]".
+# A stage that exits non-zero with no failure counted counts as one failure.
+stage() {
+    local name=$1; shift
+    echo "== $name"
+    "$@" >"$log/stage" 2>&1
+    local rc=$?
+    cat "$log/stage"
+    local line p f s
+    if line=$(tail -n 1 "$log/stage" | grep -E '^[0-9]+ passed, [0-9]+ failed'); then
+        read -r p _ f _ s _ <<<"${line//,/}"
+        passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + ${s:-0}))
+        [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && failed=$((failed + 1))
+    else
+        failed=$((failed + 1)); echo "FAILED  $name gave no count"
+    fi
+    return 0
+}
+
 echo "== Rust: unit and integration tests"
 $CARGO test --release --locked 2>&1 | tee "$log/cargo" | grep -E '^(test |test result|error|failures)' || true
 while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done < <(
@@ -40,18 +59,9 @@ check "header links and runs" bash -c "$CC -std=c11 $WARN -Iinclude c-tests/head
 check "make install / pkg-config / make uninstall" tools/check-install.sh
 check "a bare 'make' runs the conformance report" bash -c "make -n | grep -q 'c-tests/report.py'"
 
-echo "== Conformance suite: every case linked and preloaded, both personalities"
-$PYTHON c-tests/report.py --lib "$PWD/target/release/libsockshim.so" \
-    --native build/conformance-native --linked build/conformance-linked --check >"$log/report" 2>&1
-rc=$?
-cat "$log/report"
-if line=$(tail -n 1 "$log/report" | grep -E '^[0-9]+ passed, [0-9]+ failed'); then
-    read -r p _ f _ s _ <<<"${line//,/}"
-    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + ${s:-0}))
-    [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && failed=$((failed + 1))
-else
-    failed=$((failed + 1)); echo "FAILED  conformance report gave no count"
-fi
+stage "Conformance suite: every case linked and preloaded, both personalities" \
+    $PYTHON c-tests/report.py --lib "$PWD/target/release/libsockshim.so" \
+    --native build/conformance-native --linked build/conformance-linked --check
 
 echo
 echo "total: $passed passed, $failed failed, $skipped skipped"
