@@ -167,6 +167,33 @@ if want sigpipe; then
             "$(ended launch --nosigpipe --cloexec --accept-inherit --personality netbsd -- "$W" tcp-accept)"
         check "sigpipe_writer pipe: natively dies of SIGPIPE" "signal $SIGPIPE_NO " "$(ended native "$W" pipe)"
         check "sigpipe_writer pipe: under sockshim --nosigpipe still dies of SIGPIPE (sockets only)" "signal $SIGPIPE_NO " "$(ended launch --nosigpipe -- "$W" pipe)"
+        # A socket handed to a child across exec: bash opens it (/dev/tcp lands on the lowest
+        # free descriptor, 3, with no dup2) and runs the writer on descriptor 3 after the peer
+        # (a listener that accepts and closes) has left.
+        cat >"$work/closer.py" <<'EOF'
+import socket, sys
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(8)
+print(l.getsockname()[1], flush=True)
+l.settimeout(60)
+for _ in range(int(sys.argv[1])):
+    c, _ = l.accept()
+    c.close()
+EOF
+        python3 "$work/closer.py" 3 >"$work/closer.port" 2>&1 &
+        closer=$!
+        started_pids+=("$closer")
+        for i in $(seq 50); do [ -s "$work/closer.port" ] && break; sleep 0.1; done
+        cport=$(head -n 1 "$work/closer.port")
+        inherit='exec 3<>/dev/tcp/127.0.0.1/'$cport'; sleep 0.3; "$0" fd=3'
+        check "bash /dev/tcp socket, writer exec'd on descriptor 3: natively dies of SIGPIPE" \
+            "signal $SIGPIPE_NO " "$(ended native timeout 20 bash -c "$inherit" "$W")"
+        check "the same under sockshim --nosigpipe: the no-SIGPIPE state survives exec, EPIPE" \
+            "exit 32 fd=3: write failed: EPIPE" "$(ended launch --nosigpipe -- timeout 20 bash -c "$inherit" "$W")"
+        check "the same under sockshim --cloexec: descriptor 3 is closed at exec (what the policy means)" \
+            "exit 1 fd=3: write failed: Bad file descriptor" "$(ended launch --cloexec -- timeout 20 bash -c "$inherit" "$W")"
+        stop_pid "$closer"
     else
         fail "sigpipe_writer.c builds with -Wall -Wextra -Wpedantic -Werror"
         sed 's/^/    /' "$work/cc.log" | head -n 20

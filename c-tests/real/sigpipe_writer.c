@@ -7,6 +7,7 @@
  *   sigpipe_writer tcp-connect the server closes, the client writes on its socket()
  *   sigpipe_writer send        as unix, with send(fd, buf, n, 0)
  *   sigpipe_writer pipe        a pipe whose reader closed, write()
+ *   sigpipe_writer fd=N        descriptor N, inherited from the parent (whose peer left)
  *
  * Natively every mode dies of SIGPIPE. If the write fails instead, it prints
  * "<mode>: write failed: EPIPE" and exits 32 (errno EPIPE) or 1 (another errno); if
@@ -19,6 +20,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -80,12 +82,16 @@ int main(int argc, char **argv)
         w = fds[0]; /* pipe: [0] reads, [1] writes */
         fds[0] = fds[1];
         fds[1] = w;
+    } else if (!strncmp(mode, "fd=", 3)) {
+        fds[0] = atoi(mode + 3);
+        fds[1] = -1;
     } else {
         fprintf(stderr, "sigpipe_writer: unknown mode %s\n", mode);
         return 3;
     }
     w = fds[0];
-    close(fds[1]); /* the reader/peer goes away */
+    if (fds[1] >= 0)
+        close(fds[1]); /* the reader/peer goes away */
     /* TCP: the first write after the peer's FIN may succeed (the peer answers RST); the
      * next one fails. Bounded: 200 writes, 10 ms apart. */
     for (i = 0; i < 200; i++) {
