@@ -6,6 +6,8 @@
  */
 #include "harness.h"
 #include <spawn.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 extern char **environ;
@@ -23,6 +25,13 @@ static void count_sigpipe(int sig)
 
 int exec_probe(int argc, char **argv, int out_fd)
 {
+    if (argc == 3 && strcmp(argv[0], "alias") == 0) { /* F_SETNOSIGPIPE(a, 0) shows through b? */
+        int a = atoi(argv[1]), b = atoi(argv[2]);
+        char out[4] = { fcntl(b, F_GETNOSIGPIPE) == 1 ? '1' : '0', '-', '?', '\n' };
+        fcntl(a, F_SETNOSIGPIPE, 0);
+        out[2] = fcntl(b, F_GETNOSIGPIPE) == 0 ? '0' : '1';
+        return write(out_fd, out, 4) == 4 ? 0 : 1;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = count_sigpipe;
@@ -185,6 +194,89 @@ static void t_nosigpipe_vfork_child(void)
     EXPECT_EQ(fcntl(fd, F_GETNOSIGPIPE), 0);
 }
 
+/* Runs `argv` through execve with `envp`, returns the probe's output line. */
+static int exec_line(char *const argv[], char *const envp[], char *line, size_t size)
+{
+    int p[2];
+    OK(pipe2(p, O_CLOEXEC));
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        dup2(p[1], 1);
+        execve("/proc/self/exe", argv, envp);
+        dprintf(1, "execve: %d\n", errno);
+        _exit(0);
+    }
+    close(p[1]);
+    ssize_t n = read(p[0], line, size - 1);
+    line[n > 0 ? n : 0] = '\0';
+    close(p[0]);
+    return wait_child(pid, 10000);
+}
+
+/* Copies of one socket made before exec still share the state after it (as NetBSD's
+ * flag on the open file). */
+static void t_nosigpipe_exec_keeps_sharing(void)
+{
+    if (!shim_loaded()) skip("no-SIGPIPE is the shim's");
+    int s = broken(1, 0);
+    int d = OK(dup2(s, s + 7));
+    char a[12], b[12];
+    snprintf(a, sizeof a, "%d", s);
+    snprintf(b, sizeof b, "%d", d);
+    char *av[] = { "conformance", "--exec-probe", "alias", a, b, NULL };
+    char line[64];
+    exec_line(av, environ, line, sizeof line);
+    CHECK(strcmp(line, "1-0\n") == 0, "after exec, F_SETNOSIGPIPE through %d seen through %d: '%.*s' (want 1-0)",
+          s, d, (int)strcspn(line, "\n"), line);
+}
+
+/* The exec family never breaks an exec Linux would make: thousands of no-SIGPIPE
+ * sockets (more than one environment string can carry: the state of the excess is
+ * dropped, the exec is not), and a bad envp is the kernel's EFAULT, not a crash. */
+static void t_nosigpipe_exec_limits(void)
+{
+    if (!shim_loaded()) skip("no-SIGPIPE is the shim's");
+    struct rlimit rl = { 20000, 20000 };
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) skip("cannot raise RLIMIT_NOFILE to 20000: %s", strerror(errno));
+    int first = broken(1, 0);
+    for (int i = 0; i < 6000; i++) broken(1, 0); /* 12,000 descriptors: ~300 KB of entries */
+    char a[12];
+    snprintf(a, sizeof a, "%d", first);
+    char *av[] = { "conformance", "--exec-probe", a, NULL };
+    char line[64];
+    int st = exec_line(av, environ, line, sizeof line);
+    CHECK(WIFEXITED(st) && strcmp(line, "1\n") == 0, "exec with 12,000 no-SIGPIPE sockets: '%.*s'",
+          (int)strcspn(line, "\n"), line);
+    char *bad_entry[] = { (char *)unmapped_page(), NULL };
+    st = exec_line(av, bad_entry, line, sizeof line);
+    CHECK(WIFEXITED(st), "execve with an unreadable environment string: status 0x%x", (unsigned)st);
+    EXPECT_EQ(atoi(line + strcspn(line, "0123456789")), EFAULT);
+    st = exec_line(av, (char **)unmapped_page(), line, sizeof line);
+    CHECK(WIFEXITED(st), "execve with an unreadable environment vector: status 0x%x", (unsigned)st);
+    EXPECT_EQ(atoi(line + strcspn(line, "0123456789")), EFAULT);
+}
+
+/* A child made by a raw fork system call (no atfork handlers) has its own memory and
+ * owns its copy of the table. */
+static void t_nosigpipe_raw_fork_child(void)
+{
+    if (!shim_loaded()) skip("no-SIGPIPE is the shim's");
+    pid_t pid = (pid_t)syscall(SYS_fork);
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_DFL);
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NOSIGPIPE, 0, sv) != 0) _exit(2);
+        close(sv[1]);
+        if (fcntl(sv[0], F_GETNOSIGPIPE) != 1) _exit(3);
+        _exit(write(sv[0], "x", 1) == -1 && errno == EPIPE ? 0 : 4);
+    }
+    CHECK(pid > 0, "fork system call: %s", strerror(errno));
+    int st = wait_child(pid, 3000);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "raw fork child: status 0x%x (3: state not recorded, "
+          "SIGPIPE: not applied)", (unsigned)st);
+}
+
 const struct tcase cases_exec[] = {
     CLAUSE(nosigpipe_exec_every_call, SRC_SPEC,
            "\"Across exec it [no-SIGPIPE] should survive for descriptors that stay open\": execve, execv, execvp, "
@@ -196,5 +288,13 @@ const struct tcase cases_exec[] = {
     CLAUSE(nosigpipe_vfork_child, SRC_SPEC,
            "\"Inherited across fork\" without leaking back: a vfork child's close, dup2 and socket leave the "
            "parent's no-SIGPIPE state as it was."),
+    CLAUSE(nosigpipe_exec_keeps_sharing, SRC_NBSD,
+           "FNOSIGPIPE is on the open file: two copies of a socket made before exec still share it after exec."),
+    CLAUSE(nosigpipe_exec_limits, SRC_SPEC,
+           "Carrying the state never breaks an exec: 12,000 no-SIGPIPE sockets exec fine, a bad envp is EFAULT "
+           "(\"never crashes the process\")."),
+    CLAUSE(nosigpipe_raw_fork_child, SRC_SPEC,
+           "\"Inherited across fork\", also by a child of a raw fork system call, which owns its copy of the "
+           "table."),
 };
 const size_t n_cases_exec = sizeof cases_exec / sizeof cases_exec[0];

@@ -30,8 +30,9 @@
 use core::ffi::{CStr, c_char, c_int, c_void};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::process;
 use crate::sys::{self, Errno, SysResult};
-use crate::table::NOSIGPIPE;
+use crate::table::{ALIASED, NOSIGPIPE};
 
 const VAR: &[u8] = b"SOCKSHIM_NOSIGPIPE_FDS=";
 
@@ -47,32 +48,6 @@ pub fn environment() -> *const *const c_char {
 
 // ---------------------------------------------------------------------------------
 // Exporting the state
-
-/// The length of a NULL-terminated vector (0 for a NULL vector).
-///
-/// # Safety
-/// `v` is NULL or a NULL-terminated vector of pointers.
-unsafe fn vector_len(v: *const *const c_char) -> usize {
-    let mut n = 0;
-    if !v.is_null() {
-        // SAFETY: the caller's contract: every element up to the NULL is readable.
-        while !unsafe { v.add(n).read() }.is_null() {
-            n += 1;
-        }
-    }
-    n
-}
-
-/// Does the C string `s` start with `prefix`?
-///
-/// # Safety
-/// `s` is a NUL-terminated string.
-unsafe fn starts_with(s: *const c_char, prefix: &[u8]) -> bool {
-    prefix.iter().enumerate().all(|(i, &b)| {
-        // SAFETY: stops at the first mismatch, so never reads past the NUL.
-        unsafe { s.add(i).read() as u8 == b }
-    })
-}
 
 /// Writes the decimal digits of `v` at `out`, returns how many.
 fn put_decimal(out: &mut [u8], mut v: u64) -> usize {
@@ -108,36 +83,77 @@ fn survives_exec(fd: c_int) -> Option<u64> {
 /// At most this many bytes per entry: a descriptor (10 digits), '.', an inode (20), ','.
 const ENTRY_MAX: usize = 32;
 
-/// The environment the exec family passes on: `envp` plus the variable, in a fresh
-/// mapping (None when no descriptor needs it, or when there is no memory: then the
-/// state is lost, the exec is not).
+/// The kernel's limit on one environment string (MAX_ARG_STRLEN, 32 pages): a longer
+/// variable would make the exec itself fail with E2BIG, so entries beyond it are
+/// dropped (their state is lost, the exec is not).
+const VALUE_MAX: usize = 32 * 4096 - 1;
+
+/// The number of entries of the caller's environment vector, read through the kernel
+/// (a bad pointer is EFAULT for the exec to report, never a crash here).
+fn vector_len(envp: *const *const c_char) -> Option<usize> {
+    if envp.is_null() {
+        return Some(0);
+    }
+    let mut chunk = [0usize; 64];
+    let mut n = 0;
+    loop {
+        // SAFETY: `chunk` is 512 bytes of ours.
+        let bytes = unsafe {
+            sys::read_own_memory(envp.wrapping_add(n).cast(), chunk.as_mut_ptr().cast(), 512)
+        }
+        .ok()
+        .filter(|&b| b >= 8)?;
+        let got = chunk.get(..bytes / 8)?;
+        match got.iter().position(|&p| p == 0) {
+            Some(i) => return Some(n + i),
+            None => n += got.len(),
+        }
+    }
+}
+
+/// The environment the exec family passes on: the variable first (getenv finds the
+/// first of two, and the next image's unsetenv removes every copy), then `envp`, in a
+/// fresh mapping. None when no descriptor needs it, in a vfork child (its descriptors
+/// may no longer be the ones the shared table describes), or when it cannot be built:
+/// then the state is lost, the exec is not.
 struct Environment {
     map: *mut c_void,
     len: usize,
 }
 
 impl Environment {
-    /// # Safety
-    /// `envp` is NULL or a NULL-terminated vector of C strings.
-    unsafe fn with_state(envp: *const *const c_char) -> Option<Environment> {
+    fn with_state(envp: *const *const c_char) -> Option<Environment> {
+        if !process::owns_table() {
+            return None;
+        }
         let mut count = 0usize;
         NOSIGPIPE.for_each(|fd| count += usize::from(survives_exec(fd).is_some()));
         if count == 0 {
             return None;
         }
-        // SAFETY: forwarded contract.
-        let n = unsafe { vector_len(envp) };
+        let n = vector_len(envp)?;
         let pointers = (n + 2) * core::mem::size_of::<*const c_char>();
-        let len = pointers + VAR.len() + count * ENTRY_MAX + 1;
+        let text_len = (VAR.len() + count * ENTRY_MAX).min(VALUE_MAX) + 1;
+        let len = pointers + text_len;
         let map = sys::mmap_zeroed(len).ok()?;
-        // SAFETY: `len` fresh zeroed bytes of ours, pointer-aligned (page-aligned).
+        let env = Environment { map, len };
+        // SAFETY: `len` fresh zeroed bytes of ours, page-aligned.
         let bytes = unsafe { core::slice::from_raw_parts_mut(map.cast::<u8>(), len) };
         let (vec_bytes, text) = bytes.split_at_mut(pointers);
+        // The caller's entries go after ours (slot 0); the last slot stays NULL.
+        if n > 0 {
+            let dst = vec_bytes.get_mut(8..8 + n * 8)?;
+            // SAFETY: `dst` is `n * 8` bytes of our mapping.
+            let copied =
+                unsafe { sys::read_own_memory(envp.cast(), dst.as_mut_ptr().cast(), n * 8) }
+                    .ok()?;
+            if copied != n * 8 {
+                return None;
+            }
+        }
         let mut at = 0;
         for &b in VAR {
-            if let Some(o) = text.get_mut(at) {
-                *o = b;
-            }
+            *text.get_mut(at)? = b;
             at += 1;
         }
         let start = at;
@@ -164,27 +180,11 @@ impl Environment {
             }
         });
         if at == start {
-            // SAFETY: our own mapping.
-            unsafe { sys::munmap(map, len) };
             return None;
         }
-        let var = text.as_ptr().cast::<c_char>();
-        let vec = vec_bytes.as_mut_ptr().cast::<*const c_char>();
-        let mut k = 0;
-        for i in 0..n {
-            // SAFETY: i < n, the vector's length.
-            let e = unsafe { envp.add(i).read() };
-            // SAFETY: an environment entry is a C string.
-            if unsafe { starts_with(e, VAR) } {
-                continue;
-            }
-            // SAFETY: k <= i < n + 2 slots.
-            unsafe { vec.add(k).write(e) };
-            k += 1;
-        }
-        // SAFETY: k <= n, so slots k and k + 1 exist; the rest is already NULL.
-        unsafe { vec.add(k).write(var) };
-        Some(Environment { map, len })
+        let var = text.as_ptr() as usize;
+        vec_bytes.get_mut(..8)?.copy_from_slice(&var.to_ne_bytes());
+        Some(env)
     }
 
     fn envp(&self) -> *const *const c_char {
@@ -200,15 +200,10 @@ impl Drop for Environment {
 }
 
 /// Calls `f` with the environment to pass on: `envp` itself, or a copy with the state.
-///
-/// # Safety
-/// `envp` is NULL or a NULL-terminated vector of C strings.
-pub unsafe fn with_state<R>(
-    envp: *const *const c_char,
-    f: impl FnOnce(*const *const c_char) -> R,
-) -> R {
-    // SAFETY: forwarded contract.
-    match unsafe { Environment::with_state(envp) } {
+/// `envp` is only read through the kernel, so any pointer is fine: a bad one is the
+/// exec's EFAULT.
+pub fn with_state<R>(envp: *const *const c_char, f: impl FnOnce(*const *const c_char) -> R) -> R {
+    match Environment::with_state(envp) {
         Some(env) => f(env.envp()),
         None => f(envp),
     }
@@ -258,16 +253,22 @@ pub fn import(secure: bool) {
     if !secure {
         // SAFETY: a non-null getenv result is a NUL-terminated string.
         let value = unsafe { CStr::from_ptr(p) }.to_bytes();
+        // Marked as possibly sharing an open file (several may be copies of one socket),
+        // so that F_SETNOSIGPIPE through one keeps showing through the others.
+        let mark = |fd| {
+            let _ = ALIASED.set(fd, true);
+            let _ = NOSIGPIPE.set(fd, true);
+        };
         for (fd, ino) in entries(value) {
             if sys::socket_inode(fd) == Ok(ino) {
-                let _ = NOSIGPIPE.set(fd, true);
+                mark(fd);
             }
         }
         for fd in 0..=2 {
             if let Ok(ino) = sys::socket_inode(fd)
                 && entries(value).any(|(_, i)| i == ino)
             {
-                let _ = NOSIGPIPE.set(fd, true);
+                mark(fd);
             }
         }
     }
@@ -408,7 +409,12 @@ pub unsafe fn fexecve(
             let mut path = *b"/proc/self/fd/\0\0\0\0\0\0\0\0\0\0\0";
             put_decimal(path.get_mut(14..24).unwrap_or_default(), fd as u64);
             match sys::execve(path.as_ptr().cast(), argv, e) {
-                Err(Errno(libc::ENOENT)) => Err(Errno(libc::ENOSYS)),
+                // As glibc: no /proc at all means the call cannot work here.
+                Err(Errno(libc::ENOENT))
+                    if sys::fstatat(c"/proc/self/fd") == Err(Errno(libc::ENOENT)) =>
+                {
+                    Err(Errno(libc::ENOSYS))
+                }
                 r => r,
             }
         })
@@ -428,8 +434,13 @@ pub unsafe fn execl_list(
 ) -> SysResult<()> {
     match kind {
         1 => {
+            let mut n = 0;
+            // SAFETY: the trampoline's argument list, NULL-terminated by execle's contract.
+            while !unsafe { argv.add(n).read() }.is_null() {
+                n += 1;
+            }
             // SAFETY: execle's contract: the environment pointer follows the NULL.
-            let envp = unsafe { argv.add(vector_len(argv) + 1).read() }.cast::<*const c_char>();
+            let envp = unsafe { argv.add(n + 1).read() }.cast::<*const c_char>();
             // SAFETY: forwarded contract.
             unsafe { with_state(envp, |e| sys::execve(path, argv, e)) }
         }

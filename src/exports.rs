@@ -573,7 +573,8 @@ pub fn own_exec_functions() -> (usize, usize, usize) {
 /// caller's stack arguments, making one contiguous `argv` vector, and calls
 /// [`execl_list`] with it (kind 0 execl, 1 execle, 2 execlp). The return address is
 /// moved out of the way and put back before `ret`, so return-address predictors and
-/// shadow stacks see an ordinary call.
+/// shadow stacks see an ordinary call; CFI says where it is meanwhile, so debuggers
+/// and unwinders see through the trampoline.
 #[cfg(target_arch = "x86_64")]
 mod execl_family {
     use super::*;
@@ -582,9 +583,12 @@ mod execl_family {
     #[unsafe(naked)]
     unsafe extern "C" fn execl_common() {
         core::arch::naked_asm!(
+            ".cfi_startproc",
             "sub rsp, 56",          // rsp = E - 56 (16-byte aligned: E = 8 mod 16)
+            ".cfi_adjust_cfa_offset 56",
             "mov rax, [rsp + 56]",  // the return address
             "mov [rsp + 8], rax",
+            ".cfi_offset rip, -56", // where unwinders find it meanwhile
             "mov [rsp + 56], r9",   // argv[4], just below the caller's stack arguments
             "mov [rsp + 48], r8",
             "mov [rsp + 40], rcx",
@@ -596,7 +600,10 @@ mod execl_family {
             "mov rcx, [rsp + 8]",
             "mov [rsp + 56], rcx",  // the return address back in place
             "add rsp, 56",
+            ".cfi_adjust_cfa_offset -56",
+            ".cfi_offset rip, -8",
             "ret",
+            ".cfi_endproc",
             list = sym execl_list,
         )
     }

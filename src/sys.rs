@@ -432,6 +432,49 @@ pub fn socket_inode(fd: c_int) -> SysResult<u64> {
     }
 }
 
+/// Copies `len` bytes at `remote` in this process's own memory to `local`, through the
+/// kernel (process_vm_readv): an unmapped address is EFAULT, never a fault. Returns the
+/// bytes copied, which stop early at the first unreadable page.
+///
+/// # Safety
+/// `local` is valid for writes of `len` bytes.
+pub unsafe fn read_own_memory(
+    remote: *const c_void,
+    local: *mut c_void,
+    len: usize,
+) -> SysResult<usize> {
+    let l = libc::iovec {
+        iov_base: local,
+        iov_len: len,
+    };
+    let r = libc::iovec {
+        iov_base: remote as *mut c_void,
+        iov_len: len,
+    };
+    // SAFETY: the kernel writes at most `len` bytes at `local` (the caller's contract)
+    // and checks `remote`.
+    unsafe {
+        raw(
+            libc::SYS_process_vm_readv,
+            args!(getpid(), &raw const l, 1, &raw const r, 1, 0),
+        )
+    }
+}
+
+/// Does the path exist? (newfstatat, for the rare fallback paths.)
+pub fn fstatat(path: &core::ffi::CStr) -> SysResult<()> {
+    // SAFETY: stat is plain data; all-zero is valid.
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: a NUL-terminated path and an out-pointer to our local.
+    unsafe {
+        raw(
+            libc::SYS_newfstatat,
+            args!(libc::AT_FDCWD, path.as_ptr(), &raw mut st, 0),
+        )
+        .map(drop)
+    }
+}
+
 /// getpid(2).
 pub fn getpid() -> c_int {
     // SAFETY: no arguments.
