@@ -515,11 +515,11 @@ if want python; then
                     mod=$(echo "$name" | cut -d. -f2)
                     nat="" oth=""
                     for i in 1 2; do
-                        (cd "$pyd" && timeout 300 "${NATIVE[@]}" "$PY" -m test -u network --junit-xml "$pyd/r.xml" "$mod" -m "$name" >/dev/null 2>&1)
-                        r=$("$PY" -c 'import sys; sys.path.insert(0, sys.argv[1]); import pycompare as p; print(p.results(sys.argv[2]).get(sys.argv[3], "missing"))' "$HERE" "$pyd/r.xml" "$name" 2>/dev/null)
+                        (cd "$pyd" && timeout 300 "${NATIVE[@]}" "$PY" -m test -u network --junit-xml "$pyd/r.xml" "$mod" -m "$name" </dev/null >/dev/null 2>&1)
+                        r=$("$PY" -B -c 'import sys; sys.path.insert(0, sys.argv[1]); import pycompare as p; print(p.results(sys.argv[2]).get(sys.argv[3], "missing"))' "$HERE" "$pyd/r.xml" "$name" 2>/dev/null)
                         nat="$nat ${r:-missing}"
-                        (cd "$pyd" && timeout 300 "$@" "$PY" -m test -u network --junit-xml "$pyd/r.xml" "$mod" -m "$name" >/dev/null 2>&1)
-                        r=$("$PY" -c 'import sys; sys.path.insert(0, sys.argv[1]); import pycompare as p; print(p.results(sys.argv[2]).get(sys.argv[3], "missing"))' "$HERE" "$pyd/r.xml" "$name" 2>/dev/null)
+                        (cd "$pyd" && timeout 300 "$@" "$PY" -m test -u network --junit-xml "$pyd/r.xml" "$mod" -m "$name" </dev/null >/dev/null 2>&1)
+                        r=$("$PY" -B -c 'import sys; sys.path.insert(0, sys.argv[1]); import pycompare as p; print(p.results(sys.argv[2]).get(sys.argv[3], "missing"))' "$HERE" "$pyd/r.xml" "$name" 2>/dev/null)
                         oth="$oth ${r:-missing}"
                     done
                     if [ "$nat" == "$oth" ]; then
