@@ -384,15 +384,20 @@ if want redis; then
             local d=$work/redis-$label port pid i ready=0 res=$work/redis.$label
             mkdir -p "$d"
             : >"$res"
-            port=$(free_port)
-            "$@" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-                --daemonize no --dir "$d" --logfile "$d/redis.log" >"$d/stdout" 2>&1 &
-            pid=$!
-            started_pids+=("$pid")
-            for i in $(seq 100); do
-                kill -0 "$pid" 2>/dev/null || break
-                [ "$(redis-cli -p "$port" ping 2>/dev/null)" == PONG ] && { ready=1; break; }
-                sleep 0.1
+            local try
+            for try in 1 2 3; do # another program may take the free port first
+                port=$(free_port)
+                "$@" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+                    --daemonize no --dir "$d" --logfile "$d/redis.log" >"$d/stdout" 2>&1 &
+                pid=$!
+                started_pids+=("$pid")
+                for i in $(seq 100); do
+                    kill -0 "$pid" 2>/dev/null || break
+                    [ "$(redis-cli -p "$port" ping 2>/dev/null)" == PONG ] && { ready=1; break; }
+                    sleep 0.1
+                done
+                [ $ready -eq 1 ] && break
+                stop_pid "$pid"
             done
             if [ $ready -ne 1 ]; then
                 echo "start failed" >>"$res"
