@@ -226,6 +226,34 @@ pub unsafe extern "C" fn sendmmsg(
     ret(unsafe { nosigpipe::sendmmsg(fd, msgs, n, flags) })
 }
 
+/// recvmsg(2). SPEC.md "No-SIGPIPE state": "A descriptor number reused by a call the
+/// shim did not see ... must never keep stale state": descriptors received with
+/// SCM_RIGHTS start without it. A cancellation point.
+///
+/// # Safety
+/// The kernel checks `msg`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags: c_int) -> isize {
+    // SAFETY: forwarded contract.
+    size(unsafe { nosigpipe::recvmsg(fd, msg, flags) })
+}
+
+/// recvmmsg(2); as recvmsg. A cancellation point.
+///
+/// # Safety
+/// The kernel checks `msgs` and `timeout`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn recvmmsg(
+    fd: c_int,
+    msgs: *mut libc::mmsghdr,
+    n: c_uint,
+    flags: c_int,
+    timeout: *mut libc::timespec,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    ret(unsafe { nosigpipe::recvmmsg(fd, msgs, n, flags, timeout) })
+}
+
 /// sendfile(2). SPEC.md "No-SIGPIPE state": into a no-SIGPIPE socket, EPIPE without
 /// SIGPIPE (a SIGPIPE pending before the call is never swallowed).
 ///

@@ -510,6 +510,28 @@ pub unsafe fn execveat(
 }
 
 /// # Safety
+/// `msg` is passed to the kernel, which checks it.
+pub unsafe fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags: c_int) -> SysResult<usize> {
+    // SAFETY: the kernel validates the header and what it points to.
+    cancellable(|| unsafe { raw(libc::SYS_recvmsg, args!(fd, msg, flags)) })
+}
+
+/// # Safety
+/// `msgs` and `timeout` are passed to the kernel, which checks them.
+pub unsafe fn recvmmsg(
+    fd: c_int,
+    msgs: *mut libc::mmsghdr,
+    n: c_uint,
+    flags: c_int,
+    timeout: *mut libc::timespec,
+) -> SysResult<c_int> {
+    // SAFETY: the kernel validates the vector and the timeout.
+    cancellable(|| unsafe {
+        raw(libc::SYS_recvmmsg, args!(fd, msgs, n, flags, timeout)).map(|v| v as c_int)
+    })
+}
+
+/// # Safety
 /// `msgs` is passed to the kernel, which checks it.
 pub unsafe fn sendmmsg(
     fd: c_int,

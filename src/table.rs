@@ -106,6 +106,12 @@ impl FdBitmap {
         Some((leaf.0.get(w)?, bit))
     }
 
+    /// Was any descriptor ever added? (Once true, stays true.)
+    #[inline(always)]
+    pub fn any(&self) -> bool {
+        self.any.load(Ordering::Relaxed)
+    }
+
     /// Is `fd` in the set?
     #[inline]
     pub fn get(&self, fd: i32) -> bool {

@@ -57,6 +57,8 @@ fn exported_symbol_set_is_exact() {
         "paccept",
         "posix_spawn",
         "posix_spawnp",
+        "recvmmsg",
+        "recvmsg",
         "send",
         "sendmmsg",
         "sendmsg",
