@@ -17,6 +17,7 @@
 # line is "N passed, M failed, K skipped".
 set -u
 cd "$(dirname "$0")/../.."
+export PATH=$PATH:/usr/sbin:/sbin # nginx is in /usr/sbin
 ROOT=$PWD
 HERE=$ROOT/c-tests/real
 LIB=$ROOT/target/release/libsockshim.so
