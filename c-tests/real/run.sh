@@ -153,7 +153,9 @@ if want sigpipe; then
         # How a run ended: "signal N" or "exit N", then its output.
         ended() {
             local out rc
-            out=$("$@" 2>&1) && rc=0 || rc=$?
+            # stdout only: stderr may carry warnings of the machine's state (timeout(1) says
+            # so when timer_create fails), which are no result.
+            out=$("$@" 2>>"$work/stderr.log") && rc=0 || rc=$?
             # bash reports death by signal N as 128+N; the writer's own exits stay below 64.
             if [ "$rc" -gt 128 ]; then echo "signal $((rc - 128)) $out"; else echo "exit $rc $out"; fi
         }
@@ -201,11 +203,11 @@ EOF
     fi
     # A shell pipeline: yes dies of SIGPIPE when head leaves, with or without the shim.
     pipeline='yes | head -n 1; echo "status ${PIPESTATUS[*]}"'
-    expect_pipe=$(native timeout 20 bash -c "$pipeline" 2>&1)
+    expect_pipe=$(native timeout 20 bash -c "$pipeline" 2>>"$work/stderr.log")
     check "yes | head -n 1: natively prints y, yes dies of SIGPIPE" "y
 status $((128 + $(kill -l PIPE))) 0" "$expect_pipe"
     check "yes | head -n 1: under sockshim with every policy, as natively" "$expect_pipe" \
-        "$(launch --nosigpipe --cloexec --accept-inherit -- timeout 20 bash -c "$pipeline" 2>&1)"
+        "$(launch --nosigpipe --cloexec --accept-inherit -- timeout 20 bash -c "$pipeline" 2>>"$work/stderr.log")"
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -421,7 +423,7 @@ if want redis; then
                 "${cli[@]}" dbsize
                 "${cli[@]}" del greeting
                 "${cli[@]}" exists greeting
-            } >>"$res" 2>&1
+            } >>"$res" 2>>"$d/cli.stderr"
             # A client that sends a request for the 1.3 MiB value and leaves without reading.
             for i in 1 2 3; do
                 "$@" python3 -c '
