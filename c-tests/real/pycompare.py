@@ -8,6 +8,7 @@
         With --expect FILE (lines "NAME: A -> B  # why"; '#' lines ignored) the differences
         must be exactly the expected ones: exit 0 when they are, 1 when not (and says which).
         Without --expect, exit 0 only when there is no difference.
+  pycompare.py detail  FILE NAME             the end of NAME's failure or error text in FILE
   pycompare.py names   FILE...              prints the test names whose results differ between
         any two of the files (to find tests whose native result is not stable).
 """
@@ -94,6 +95,15 @@ def main(argv):
             print(f"expected difference not seen: {e}")
             ok = False
         return 0 if ok else 1
+    if cmd == "detail":
+        # The last lines of the failure or error text of one test (why it did not pass).
+        for tc in ET.parse(argv[2]).getroot().iter("testcase"):
+            if tc.get("name") == argv[3]:
+                for k in tc:
+                    text = (k.text or k.get("message") or "").strip().splitlines()
+                    for line in text[-4:]:
+                        print(f"{k.tag}: {line}")
+        return 0
     if cmd == "names":
         runs = [results(p) for p in argv[2:]]
         names = set()
