@@ -1,6 +1,7 @@
 /*
  * Loopback accept storm: client threads connect and reset, server threads accept and
- * close. Prints one JSON line per measured segment: {"variant":..,"rate":conn/s,...}.
+ * close. Prints one JSON line per measured segment: {"variant":..,"rate":conn/s,
+ * "server_cpu_ns": the server threads' CPU time per accepted connection}.
  *
  * Built twice from this file:
  *   accept_storm_linked  (-DLINKED, -lsockshim): in-process variants, alternated
@@ -85,6 +86,10 @@ static int nthreads, nonblock, seg_ms;
 static int listener;
 static struct sockaddr_in laddr;
 static atomic_long accepted;
+/* The measurement window: 0 warm-up, 1 measuring, 2 over. Each server thread samples
+ * its own CPU clock and accept count when it sees the window open and close. */
+static atomic_int window;
+static atomic_long win_cpu_ns, win_accepts;
 static atomic_int stop_server, stop_client;
 static enum variant cur;
 
@@ -93,6 +98,13 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static long thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
 static int one_accept(sigset_t *mask)
@@ -128,10 +140,25 @@ static void *server(void *arg)
     if (cur == V_PACCEPT_UNBLOCK) sigaddset(&thread_mask, SIGUSR1);
     pthread_sigmask(SIG_SETMASK, &thread_mask, NULL);
     close_fn do_close = cur == V_NATIVE ? libc_close : close;
+    int seen = 0;
+    long mine = 0, cpu0 = 0, mine0 = 0;
     while (!atomic_load_explicit(&stop_server, memory_order_relaxed)) {
+        int w = atomic_load_explicit(&window, memory_order_relaxed);
+        if (w != seen) {
+            if (seen == 0 && w >= 1) {
+                cpu0 = thread_cpu_ns();
+                mine0 = mine;
+            }
+            if (w == 2 && seen == 1) {
+                atomic_fetch_add(&win_cpu_ns, thread_cpu_ns() - cpu0);
+                atomic_fetch_add(&win_accepts, mine - mine0);
+            }
+            seen = w;
+        }
         int fd = one_accept(&paccept_mask);
         if (fd >= 0) {
             do_close(fd);
+            mine++;
             atomic_fetch_add_explicit(&accepted, 1, memory_order_relaxed);
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
             struct pollfd p = { listener, POLLIN, 0 };
@@ -142,6 +169,10 @@ static void *server(void *arg)
             fprintf(stderr, "%s: accept: %s\n", vnames[cur], strerror(errno));
             exit(3);
         }
+    }
+    if (seen == 1) { /* stopped before seeing the window close: count up to now */
+        atomic_fetch_add(&win_cpu_ns, thread_cpu_ns() - cpu0);
+        atomic_fetch_add(&win_accepts, mine - mine0);
     }
     return NULL;
 }
@@ -169,7 +200,9 @@ static void *client(void *arg)
     return NULL;
 }
 
-static double segment(enum variant v)
+/* conn/s over the window; *cpu_per_conn: the server threads' CPU time per connection
+ * they accepted in it (ns), a figure the other load on the machine disturbs less. */
+static double segment(enum variant v, double *cpu_per_conn)
 {
     cur = v;
     listener = libc_socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
@@ -187,6 +220,9 @@ static double segment(enum variant v)
     atomic_store(&stop_server, 0);
     atomic_store(&stop_client, 0);
     atomic_store(&accepted, 0);
+    atomic_store(&window, 0);
+    atomic_store(&win_cpu_ns, 0);
+    atomic_store(&win_accepts, 0);
     pthread_t srv[8], cli[8];
     for (int i = 0; i < nthreads; i++) pthread_create(&srv[i], NULL, server, NULL);
     for (int i = 0; i < nthreads; i++) pthread_create(&cli[i], NULL, client, NULL);
@@ -194,10 +230,12 @@ static double segment(enum variant v)
     nanosleep(&warm, NULL);
     long a0 = atomic_load(&accepted);
     double t0 = now_s();
+    atomic_store(&window, 1);
     struct timespec run = { seg_ms / 1000, (long)(seg_ms % 1000) * 1000 * 1000 };
     nanosleep(&run, NULL);
     long a1 = atomic_load(&accepted);
     double t1 = now_s();
+    atomic_store(&window, 2);
     atomic_store(&stop_server, 1);
     atomic_store(&stop_client, 1);
     for (int i = 0; i < nthreads; i++) pthread_join(cli[i], NULL);
@@ -205,6 +243,8 @@ static double segment(enum variant v)
     for (int i = 0; i < nthreads; i++) connect_once();
     for (int i = 0; i < nthreads; i++) pthread_join(srv[i], NULL);
     libc_close(listener);
+    long n = atomic_load(&win_accepts);
+    *cpu_per_conn = n > 0 ? (double)atomic_load(&win_cpu_ns) / (double)n : 0;
     return (double)(a1 - a0) / (t1 - t0);
 }
 
@@ -236,8 +276,9 @@ int main(int argc, char **argv)
         for (int i = 0; i < nv && i < 16; i++) {
             /* rotate the order each round so no variant always runs first */
             int k = (i + r) % nv;
-            double rate = segment(vs[k]);
-            printf("{\"variant\":\"%s\",\"round\":%d,\"rate\":%.1f}\n", vnames[vs[k]], r, rate);
+            double cpu = 0, rate = segment(vs[k], &cpu);
+            printf("{\"variant\":\"%s\",\"round\":%d,\"rate\":%.1f,\"server_cpu_ns\":%.0f}\n", vnames[vs[k]], r,
+                   rate, cpu);
             fflush(stdout);
         }
     return 0;

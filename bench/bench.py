@@ -83,14 +83,21 @@ def bench_accept(res, a, smoke):
                                "p-native-accept4", "p-accept4", "p-native-accept", "p-inherit-accept",
                                "p-all-accept4"]}
         ratios = {k: [] for k in per}
+        cpu = {k: [] for k in per}
+        cpu_ratios = {k: [] for k in per}
         for r in range(rounds):
             lp = run([os.path.join(B, "accept_storm_linked"), str(threads), mode, str(ms), "1"] + linked_variants,
                      timeout=60)
-            seg = {d["variant"]: d["rate"] for d in jsonlines(lp.stdout)}
+            segs = jsonlines(lp.stdout)
+            seg = {d["variant"]: d["rate"] for d in segs}
+            scpu = {d["variant"]: d["server_cpu_ns"] for d in segs}
             for k, v in seg.items():
                 per[k].append(v)
+                cpu[k].append(scpu[k])
             for k in linked_variants[1:]:
                 ratios[k].append(seg[k] / seg["native"])
+                if scpu["native"] > 0:
+                    cpu_ratios[k].append(scpu[k] / scpu["native"])
             plain = os.path.join(B, "accept_storm")
             procs = [
                 ("p-native-accept4", [plain, str(threads), mode, str(ms), "1", "accept4"], None),
@@ -103,14 +110,18 @@ def bench_accept(res, a, smoke):
             ]
             if r % 2:
                 procs = procs[2:4] + procs[0:2] + procs[4:]
-            got = {}
+            got, gcpu = {}, {}
             for key, cmd, env in procs:
                 d = jsonlines(run(cmd, env=env, timeout=60).stdout)
                 got[key] = d[0]["rate"]
+                gcpu[key] = d[0]["server_cpu_ns"]
                 per[key].append(got[key])
-            ratios["p-accept4"].append(got["p-accept4"] / got["p-native-accept4"])
-            ratios["p-inherit-accept"].append(got["p-inherit-accept"] / got["p-native-accept"])
-            ratios["p-all-accept4"].append(got["p-all-accept4"] / got["p-native-accept4"])
+                cpu[key].append(gcpu[key])
+            for key, base in [("p-accept4", "p-native-accept4"), ("p-inherit-accept", "p-native-accept"),
+                              ("p-all-accept4", "p-native-accept4")]:
+                ratios[key].append(got[key] / got[base])
+                if gcpu[base] > 0:
+                    cpu_ratios[key].append(gcpu[key] / gcpu[base])
         cfg = "%d thread%s, %s" % (threads, "s" if threads > 1 else "", "non-blocking" if mode == "nonblock" else
                                    "blocking")
         names = {
@@ -125,9 +136,12 @@ def bench_accept(res, a, smoke):
         for key, (label, base, target) in names.items():
             ratio = med(ratios[key])
             met = None if target is None or ratio is None else ratio >= target
+            cr = med(cpu_ratios[key])
+            note = "server CPU/conn %.1f vs %.1f us (x%.3f)" % (med(cpu[base]) / 1000, med(cpu[key]) / 1000, cr) \
+                if cr else ""
             res.add("accept storm, conn/s (%s)" % cfg, label, med(per[base]), med(per[key]), "conn/s", ratio,
-                    (">= %.2f" % target) if target else None, met)
-        out[cfg] = {"rates": per, "ratios": ratios}
+                    (">= %.2f" % target) if target else None, met, note)
+        out[cfg] = {"rates": per, "ratios": ratios, "server_cpu_ns": cpu, "server_cpu_ratios": cpu_ratios}
     return out
 
 
@@ -183,6 +197,10 @@ WRITE_ROWS = [
     ("(b) plain UDP socket", "write", ("sock", "write"), ("sock", "write"), 20000, "+<= 10 instr"),
     ("(b) plain UDP socket", "writev", ("sock", "writev"), ("sock", "writev"), 20000, "+<= 10 instr"),
     ("(b) plain UDP socket", "send", ("sock", "send"), ("sock", "send"), 20000, "+<= 10 instr"),
+    ("(a') /dev/null, multi-threaded process", "write", ("null-mt", "write"), ("null-mt", "write"), 200000,
+     "+<= 10 instr"),
+    ("(b') plain UDP socket, multi-threaded process", "send", ("sock-mt", "send"), ("sock-mt", "send"), 20000,
+     "+<= 10 instr"),
     ("(c) no-SIGPIPE socket vs native MSG_NOSIGNAL", "write vs send(MSG_NOSIGNAL)", ("sock", "send-nosignal"),
      ("nsp", "write"), 20000, "<= 1.05x"),
     ("(c) no-SIGPIPE socket vs native MSG_NOSIGNAL", "writev vs sendmsg(MSG_NOSIGNAL)", ("sock", "sendmsg-nosignal"),
@@ -192,11 +210,18 @@ WRITE_ROWS = [
 ]
 
 
+def wp_args(target, op, iters, reps):
+    """writepath's command line; a target ending in -mt runs in a multi-threaded process."""
+    mt = target.endswith("-mt")
+    return [os.path.join(B, "writepath"), target[:-3] if mt else target, op, str(iters), str(reps)] + (
+        ["mt"] if mt else [])
+
+
 def callgrind_instr(target, op, iters, env):
     with tempfile.TemporaryDirectory(prefix="sockshim-cg-") as d:
         out = os.path.join(d, "cg.out")
         run(["valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=run_loop",
-             "--callgrind-out-file=" + out, os.path.join(B, "writepath"), target, op, str(iters), "1"],
+             "--callgrind-out-file=" + out] + wp_args(target, op, iters, 1),
             env=env, timeout=300)
         with open(out) as f:
             for line in f:
@@ -221,7 +246,7 @@ def bench_write(res, a, smoke):
                 order.reverse()
             got = []
             for (t, op), env in order:
-                d = jsonlines(run([os.path.join(B, "writepath"), t, op, str(iters), "5"], env=env).stdout)[0]
+                d = jsonlines(run(wp_args(t, op, iters, 5), env=env).stdout)[0]
                 if d["failed_calls"]:
                     raise RuntimeError("writepath %s %s: %d calls failed" % (t, op, d["failed_calls"]))
                 got.append(d["ns"])
@@ -518,10 +543,10 @@ def main():
     ap.add_argument("--lib", required=True)
     ap.add_argument("--launcher", required=True)
     ap.add_argument("--only", default="accept,syscalls,write,nginx,scale")
-    ap.add_argument("--accept-rounds", type=int, default=9)
-    ap.add_argument("--accept-ms", type=int, default=150)
+    ap.add_argument("--accept-rounds", type=int, default=21)
+    ap.add_argument("--accept-ms", type=int, default=100)
     ap.add_argument("--write-rounds", type=int, default=7)
-    ap.add_argument("--nginx-rounds", type=int, default=6)
+    ap.add_argument("--nginx-rounds", type=int, default=8)
     ap.add_argument("--nginx-secs", type=int, default=2)
     a = ap.parse_args()
     a.lib = os.path.abspath(a.lib)

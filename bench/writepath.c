@@ -9,6 +9,9 @@
  *             nsp   the same, created with SOCK_NOSIGPIPE (needs the shim)
  *     OP:     write | writev | send | send-nosignal | sendmsg-nosignal
  *     Prints {"ns": median ns/call over REPS repetitions of ITER calls}.
+ *   writepath TARGET OP ITER REPS mt
+ *     The same in a process that has created (and joined) a thread, so that the C
+ *     library and the shim take their multi-threaded paths (cancellation points).
  *
  * The program is not linked with the shim: run it plain for the native figures and
  * with LD_PRELOAD for the shim's.
@@ -19,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,8 +100,18 @@ static int cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static void *nothing(void *p)
+{
+    return p;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 6 && strcmp(argv[5], "mt") == 0) {
+        pthread_t th;
+        if (pthread_create(&th, NULL, nothing, NULL) || pthread_join(th, NULL)) return 3;
+        argc = 5;
+    }
     if (argc != 5) {
         fprintf(stderr, "usage: %s null|sock|nsp OP ITER REPS\n", argv[0]);
         return 2;
