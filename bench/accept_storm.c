@@ -20,7 +20,7 @@
  * that only the server's accept path differs between variants.
  *
  * usage: accept_storm[_linked] THREADS nonblock|blocking MS ROUNDS VARIANT...
- *   Runs ROUNDS rounds; each round runs every VARIANT once (A B C A B C ...), each
+ *   Runs ROUNDS rounds; each round runs every VARIANT once, in a random order, each
  *   segment MS milliseconds after a short warm-up.
  */
 #ifndef _GNU_SOURCE
@@ -272,14 +272,27 @@ int main(int argc, char **argv)
         }
         vs[i] = (enum variant)found;
     }
-    for (int r = 0; r < rounds; r++)
+    unsigned rng = 2463534242u;
+    for (int r = 0; r < rounds; r++) {
+        /* a fresh random order each round, so that no variant always runs first or
+         * always follows the same one (a segment's teardown can slow the next) */
+        int order[16];
+        for (int i = 0; i < nv && i < 16; i++) order[i] = i;
+        for (int i = nv - 1; i > 0; i--) {
+            rng ^= rng << 13;
+            rng ^= rng >> 17;
+            rng ^= rng << 5;
+            int j = (int)(rng % (unsigned)(i + 1)), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
         for (int i = 0; i < nv && i < 16; i++) {
-            /* rotate the order each round so no variant always runs first */
-            int k = (i + r) % nv;
+            int k = order[i];
             double cpu = 0, rate = segment(vs[k], &cpu);
             printf("{\"variant\":\"%s\",\"round\":%d,\"rate\":%.1f,\"server_cpu_ns\":%.0f}\n", vnames[vs[k]], r,
                    rate, cpu);
             fflush(stdout);
         }
+    }
     return 0;
 }

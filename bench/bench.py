@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import signal
@@ -75,6 +76,7 @@ def bench_accept(res, a, smoke):
     preload = {"LD_PRELOAD": a.lib}
     linked_variants = ["native", "accept4", "paccept-null", "paccept-mask", "paccept-unblock"]
     configs = [(1, "blocking"), (1, "nonblock"), (2, "blocking"), (2, "nonblock")]
+    rng = random.Random(4)
     if smoke:
         configs = configs[:2]
     out = {}
@@ -87,11 +89,12 @@ def bench_accept(res, a, smoke):
         cpu_ratios = {k: [] for k in per}
         stalls = 0
         for r in range(rounds):
-            lp = run([os.path.join(B, "accept_storm_linked"), str(threads), mode, str(ms), "1"] + linked_variants,
+            # 3 rounds in each process, in random orders; medians per process
+            lp = run([os.path.join(B, "accept_storm_linked"), str(threads), mode, str(ms), "3"] + linked_variants,
                      timeout=60)
             segs = jsonlines(lp.stdout)
-            seg = {d["variant"]: d["rate"] for d in segs}
-            scpu = {d["variant"]: d["server_cpu_ns"] for d in segs}
+            seg = {v: med([d["rate"] for d in segs if d["variant"] == v]) for v in linked_variants}
+            scpu = {v: med([d["server_cpu_ns"] for d in segs if d["variant"] == v]) for v in linked_variants}
             for k, v in seg.items():
                 per[k].append(v)
                 cpu[k].append(scpu[k])
@@ -112,8 +115,7 @@ def bench_accept(res, a, smoke):
                 ("p-all-accept4", [a.launcher, "--nosigpipe", "--cloexec", "--accept-inherit", "--", plain,
                                    str(threads), mode, str(ms), "1", "accept4"], None),
             ]
-            if r % 2:
-                procs = procs[2:4] + procs[0:2] + procs[4:]
+            rng.shuffle(procs)  # no fixed order: a run can slow the one after it
             got, gcpu = {}, {}
             for key, cmd, env in procs:
                 d = jsonlines(run(cmd, env=env, timeout=60).stdout)
@@ -570,8 +572,8 @@ def main():
     ap.add_argument("--lib", required=True)
     ap.add_argument("--launcher", required=True)
     ap.add_argument("--only", default="accept,syscalls,write,nginx,scale")
-    ap.add_argument("--accept-rounds", type=int, default=21)
-    ap.add_argument("--accept-ms", type=int, default=100)
+    ap.add_argument("--accept-rounds", type=int, default=15)
+    ap.add_argument("--accept-ms", type=int, default=80)
     ap.add_argument("--write-rounds", type=int, default=9)
     ap.add_argument("--nginx-rounds", type=int, default=10)
     ap.add_argument("--nginx-secs", type=int, default=2)
