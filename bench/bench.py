@@ -373,6 +373,7 @@ def bench_nginx(res, a, smoke):
     rounds = 1 if smoke else a.nginx_rounds
     secs = 1 if smoke else a.nginx_secs
     d = tempfile.mkdtemp(prefix="sockshim-nginx-")
+    rng = random.Random(7)
     procs = []
     out = {}
     try:
@@ -380,7 +381,7 @@ def bench_nginx(res, a, smoke):
         with open(os.path.join(d, "www", "index.html"), "w") as f:
             f.write("<html><body>" + "sockshim benchmark page. " * 24 + "</body></html>\n")
         servers = {}
-        for name, prefix in [("native", []),
+        for name, prefix in [("native", []), ("preload", ["env", "LD_PRELOAD=" + a.lib]),
                              ("shim", [a.launcher, "--nosigpipe", "--cloexec", "--accept-inherit", "--"])]:
             port = free_port()
             conf = os.path.join(d, "nginx-%s.conf" % name)
@@ -400,16 +401,18 @@ def bench_nginx(res, a, smoke):
         for p, name in zip(procs, servers):
             with open("/proc/%d/maps" % p.pid) as f:
                 maps[name] = "libsockshim" in f.read()
-        if maps["native"] or not maps["shim"]:
+        if maps["native"] or not maps["shim"] or not maps["preload"]:
             raise RuntimeError("libsockshim mapped: %s" % maps)
         for close, label in [(False, "keep-alive"), (True, "Connection: close")]:
-            rates = {"native": [], "shim": []}
-            cpu = {"native": [], "shim": []}
-            ratios, cpu_ratios = [], []
+            rates = {name: [] for name in servers}
+            cpu = {name: [] for name in servers}
+            ratios = {"preload": [], "shim": []}
+            cpu_ratios = {"preload": [], "shim": []}
             errors = set()
             pids = {name: p.pid for p, name in zip(procs, servers)}
             for r in range(rounds):
-                order = ["native", "shim"] if r % 2 == 0 else ["shim", "native"]
+                order = list(servers)
+                rng.shuffle(order)
                 got, gcpu = {}, {}
                 for name in order:
                     t0 = cpu_ticks(pids[name])
@@ -420,15 +423,18 @@ def bench_nginx(res, a, smoke):
                         errors.add("%s: %s" % (name, e))
                     rates[name].append(got[name])
                     cpu[name].append(gcpu[name])
-                ratios.append(got["shim"] / got["native"])
-                if gcpu["native"] > 0:
-                    cpu_ratios.append(gcpu["shim"] / gcpu["native"])
-            ratio = med(ratios)
-            res.add("nginx 1.22 + wrk on 127.0.0.1, requests/s", label, med(rates["native"]), med(rates["shim"]),
-                    "req/s", ratio, ">= 0.99", ratio >= 0.99,
-                    "nginx CPU/request %.1f vs %.1f us (x%.3f); shim: launcher --nosigpipe --cloexec "
-                    "--accept-inherit" % (med(cpu["native"]), med(cpu["shim"]), med(cpu_ratios) or 0) + (
-                        "; wrk socket errors: " + "; ".join(sorted(errors)) if errors else ""))
+                for v in ("preload", "shim"):
+                    ratios[v].append(got[v] / got["native"])
+                    if gcpu["native"] > 0:
+                        cpu_ratios[v].append(gcpu[v] / gcpu["native"])
+            for v, how in [("preload", "preloaded, no policy"),
+                           ("shim", "launcher --nosigpipe --cloexec --accept-inherit")]:
+                ratio = med(ratios[v])
+                res.add("nginx 1.22 + wrk on 127.0.0.1, requests/s", "%s, %s" % (label, how), med(rates["native"]),
+                        med(rates[v]), "req/s", ratio, ">= 0.99", ratio >= 0.99,
+                        "nginx CPU/request %.1f vs %.1f us (x%.3f)" % (med(cpu["native"]), med(cpu[v]),
+                                                                      med(cpu_ratios[v]) or 0) + (
+                            "; wrk socket errors: " + "; ".join(sorted(errors)) if errors else ""))
             out[label] = dict(rates=rates, ratios=ratios, cpu_us_per_request=cpu, cpu_ratios=cpu_ratios)
     finally:
         for p in procs:
@@ -543,6 +549,13 @@ def svg(res, path):
         m = re.search(r"\(([^)]*)\)", r["group"])
         if m and r["unit"] == "conn/s":
             label = "accept (%s): %s" % (m.group(1), r["name"])
+        wm = re.search(r": \(([a-z])('?)\)", r["group"])
+        if r["group"].startswith("write") and wm:
+            what = {"a": "/dev/null", "b": "UDP socket", "c": "no-SIGPIPE"}.get(wm.group(1), "")
+            label = "write (%s%s) %s%s: %s" % (wm.group(1), wm.group(2), what, ", threads" if wm.group(2) else "",
+                                             r["name"])
+        if r["group"].startswith("nginx"):
+            label = "nginx: " + r["name"]
         out.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (
             left - 6, y + bar_h - 4, label[:80].replace("&", "&amp;").replace("<", "&lt;")))
         x0, x1 = x(1.0), x(r["ratio"])
@@ -575,7 +588,7 @@ def main():
     ap.add_argument("--accept-rounds", type=int, default=15)
     ap.add_argument("--accept-ms", type=int, default=80)
     ap.add_argument("--write-rounds", type=int, default=9)
-    ap.add_argument("--nginx-rounds", type=int, default=10)
+    ap.add_argument("--nginx-rounds", type=int, default=8)
     ap.add_argument("--nginx-secs", type=int, default=2)
     a = ap.parse_args()
     a.lib = os.path.abspath(a.lib)
