@@ -35,6 +35,11 @@
 //!    restart timed accepts; NetBSD's paccept ignores the timeout), so the call goes
 //!    on. Several threads sleep in accept4 on one listener, each under its own mask,
 //!    and each connection goes to exactly one (clause 9, with no residual window).
+//!    A signal that `wait` lets through and that arrives between the probe and
+//!    accept4's sleep runs its handler (under `wait`) and the call then sleeps, exactly
+//!    as if the signal had come just before the call: the caller does not block it, so
+//!    no program can count on it to interrupt the call (one that does blocks it
+//!    outside the call, the pselect idiom, and step 3 applies).
 //!    Cost: 3 system calls (the probe, accept4, the restore), waiting or not.
 //! 3. **The mask unblocks a signal the caller blocks** (the pselect idiom). Linux has
 //!    no accept that installs a mask, so the wait is a `ppoll` on the listener, which
