@@ -180,6 +180,8 @@ def count_syscalls(call, mode):
 
 
 def bench_syscalls(res, a, smoke):
+    if not shutil.which("strace"):
+        return "skipped: strace not installed"
     out = {}
     base = {}
     for mode in ("pending", "wait"):
