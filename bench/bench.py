@@ -32,7 +32,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 B = os.path.join(ROOT, "build", "bench")
 
 
-def run(cmd, env=None, timeout=120, check=True):
+def pin(cpu):
+    """A preexec_fn that pins the child to one CPU (None: no pinning)."""
+    if cpu is None:
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+def run(cmd, env=None, timeout=120, check=True, cpu=None):
     e = dict(os.environ)
     e.pop("LD_PRELOAD", None)
     for k in list(e):
@@ -40,7 +47,8 @@ def run(cmd, env=None, timeout=120, check=True):
             del e[k]
     if env:
         e.update(env)
-    p = subprocess.run(cmd, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
+    p = subprocess.run(cmd, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout,
+                       preexec_fn=pin(cpu))
     if check and p.returncode != 0:
         raise RuntimeError("%s: exit %d: %s" % (" ".join(cmd), p.returncode, p.stderr.strip()[-500:]))
     return p
@@ -352,11 +360,18 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
+# nginx on one CPU and wrk on the other, the same for every instance: otherwise the
+# scheduler's placement of each long-lived nginx (sharing wrk's CPU or not) differs by
+# instance and changes its throughput far more than the shim does.
+CPUS = sorted(os.sched_getaffinity(0))
+NGINX_CPU, WRK_CPU = (CPUS[1], CPUS[0]) if len(CPUS) >= 2 else (None, None)
+
+
 def wrk(port, secs, close, conns):
     cmd = ["wrk", "-t1", "-c%d" % conns, "-d%ds" % secs, "--timeout", "5s"]
     if close:
         cmd += ["-H", "Connection: close"]
-    p = run(cmd + ["http://127.0.0.1:%d/index.html" % port], timeout=secs + 30)
+    p = run(cmd + ["http://127.0.0.1:%d/index.html" % port], timeout=secs + 30, cpu=WRK_CPU)
     m = re.search(r"Requests/sec:\s*([0-9.]+)", p.stdout)
     total = re.search(r"(\d+) requests in", p.stdout)
     errs = re.search(r"Socket errors: (.*)", p.stdout)
@@ -392,7 +407,8 @@ def bench_nginx(res, a, smoke):
             env = dict(os.environ)
             env.pop("LD_PRELOAD", None)
             p = subprocess.Popen(prefix + [nginx, "-p", d, "-c", conf, "-e", os.path.join(d, "error-%s.log" % name)],
-                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                 preexec_fn=pin(NGINX_CPU))
             procs.append(p)
             servers[name] = port
         for name, port in servers.items():
