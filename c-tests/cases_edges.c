@@ -338,6 +338,49 @@ static void t_getsockopt_positive_result(void)
     note("the kernel's answer: %ld", want);
 }
 
+/* Found by the stress suite: a listener closed by another thread while paccept sleeps on
+ * it (Linux does not wake the sleeper), then a signal the mask unblocks: its handler
+ * runs and paccept returns EINTR, as accept4 does, whether or not the caller's own mask
+ * blocked the signal. */
+struct closed_wait {
+    int l, block, r, e;
+};
+static void *closed_waiter(void *p)
+{
+    struct closed_wait *w = p;
+    if (w->block) {
+        sigset_t b;
+        sigemptyset(&b);
+        sigaddset(&b, SIGUSR1);
+        pthread_sigmask(SIG_BLOCK, &b, NULL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    w->r = paccept(w->l, NULL, NULL, &none, 0);
+    w->e = errno;
+    return NULL;
+}
+
+static void t_paccept_listener_closed_then_signal(void)
+{
+    need_paccept();
+    on_signal(SIGUSR1, 0);
+    for (int block = 0; block < 2; block++) {
+        struct closed_wait w = { tcp_listener(AF_INET, 0, 4, NULL), block, 0, 0 };
+        sig_count[SIGUSR1] = 0;
+        pthread_t th = spawn(closed_waiter, &w);
+        sleep_ms(100);
+        close(w.l);
+        sleep_ms(50);
+        pthread_kill(th, SIGUSR1);
+        CHECK(join_ms(th, 2000, NULL) == 0, "paccept did not return after the signal (caller %s SIGUSR1)",
+              block ? "blocking" : "not blocking");
+        CHECK(w.r == -1 && w.e == EINTR && sig_count[SIGUSR1] == 1,
+              "caller %s SIGUSR1: paccept gave %d (%s), the handler ran %d times; want EINTR after 1",
+              block ? "blocking" : "not blocking", w.r, strerror(w.e), (int)sig_count[SIGUSR1]);
+    }
+}
+
 const struct tcase cases_edges[] = {
     CLAUSE(nosigpipe_writev_empty, SRC_SPEC,
            "\"Calls without no-SIGPIPE behave exactly as they do without the shim\" and the conversion is invisible: "
@@ -376,5 +419,8 @@ const struct tcase cases_edges[] = {
     CLAUSE(getsockopt_positive_result, SRC_SPEC,
            "\"Calls without no-SIGPIPE behave exactly as they do without the shim\": getsockopt returns the "
            "kernel's result as it is, a positive one included."),
+    CLAUSE(paccept_listener_closed_then_signal, SRC_SPEC,
+           "paccept clause 6 (EINTR for a handler without SA_RESTART) when the listener was closed during the "
+           "wait: the handler runs and paccept returns EINTR, as accept4 does."),
 };
 const size_t n_cases_edges = sizeof cases_edges / sizeof cases_edges[0];

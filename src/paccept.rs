@@ -224,7 +224,7 @@ fn unblocking(
             revents: 0,
         };
         // SAFETY: one pollfd of ours, our mask.
-        let ready = match unsafe { sys::ppoll_now(&mut pfd, 1, &wait) } {
+        let (ready, slept) = match unsafe { sys::ppoll_now(&mut pfd, 1, &wait) } {
             // Not ready: a non-blocking listener answers EAGAIN, after ppoll delivered
             // any pending signal the mask unblocks (clause 5).
             Ok(0) | Err(Errno(libc::EINTR))
@@ -233,10 +233,24 @@ fn unblocking(
                 return Err(Errno(libc::EAGAIN));
             }
             // SAFETY: one pollfd of ours, our mask.
-            Ok(0) => unsafe { sys::ppoll_wait(&mut pfd, 1, &wait) },
-            r => r,
+            Ok(0) => (unsafe { sys::ppoll_wait(&mut pfd, 1, &wait) }, true),
+            r => (r, false),
         };
         match ready {
+            // The listener was closed by another thread during the sleep. Linux's close
+            // does not wake a sleeper; a signal did, but ppoll, having found the
+            // descriptor gone, left it pending. Deliver it under the mask and answer as
+            // accept4 does there: EINTR, or the restarted call's EBADF when the handler
+            // asks for a restart (and EBADF if no signal is there after all).
+            Ok(_) if slept && pfd.revents & libc::POLLNVAL != 0 => {
+                let woke = sys::sigpending()? & !wait & !reserved;
+                if woke == 0 {
+                    return Err(Errno(libc::EBADF));
+                }
+                deliver_pending(wait);
+                let restart = should_restart(wait, reserved, woke);
+                return Err(Errno(if restart { libc::EBADF } else { libc::EINTR }));
+            }
             Ok(_) => {}
             Err(Errno(libc::EINTR)) if should_restart(wait, reserved, entry) => continue,
             Err(e) => return Err(e),

@@ -148,6 +148,13 @@ pub struct FOwnerEx {
     pub pid: c_int,
 }
 
+/// No thread was ever created (glibc's flag): nobody can cancel this one.
+#[inline(always)]
+pub fn single_threaded() -> bool {
+    // SAFETY: a plain byte read of a glibc global that only ever goes 1 -> 0.
+    unsafe { core::ptr::read_volatile(&raw const __libc_single_threaded) != 0 }
+}
+
 /// Runs `f` (one blocking system call) as a pthread cancellation point.
 ///
 /// Exactly glibc 2.36's `SYSCALL_CANCEL`: in a multi-threaded process the cancellation
@@ -158,8 +165,7 @@ pub struct FOwnerEx {
 /// in practice, no allocation).
 #[inline(always)]
 pub fn cancellable<T>(f: impl FnOnce() -> T) -> T {
-    // SAFETY: a plain byte read of a glibc global that only ever goes 1 -> 0.
-    if unsafe { core::ptr::read_volatile(&raw const __libc_single_threaded) } != 0 {
+    if single_threaded() {
         return f();
     }
     let mut old: c_int = 0;
