@@ -8,7 +8,9 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 
 static void set_nosig(int fd)
 {
@@ -315,6 +317,70 @@ static void t_nosigpipe_stale_number_scm_rights(void)
     }
 }
 
+/* Found by the stress fuzzer: Linux's getsockopt can succeed with a positive value (IPV6
+ * options with an optlen it cannot write back return the bytes not copied); glibc passes
+ * it through, and so must the shim. */
+static void t_getsockopt_positive_result(void)
+{
+    if (!have_ipv6()) skip("no IPv6");
+    char *ro = page_with_prot(PROT_READ | PROT_WRITE);
+    for (int i = 0; i < 4096; i++) ro[i] = (char)(i * 7);
+    OK(mprotect(ro, 4096, PROT_READ));
+    socklen_t *rolen = (socklen_t *)(void *)(ro + 64);
+    int s = OK(socket(AF_INET6, SOCK_STREAM, 0));
+    errno = 0;
+    long want = syscall(SYS_getsockopt, s, IPPROTO_IPV6, IPV6_DSTOPTS, ro, rolen);
+    int want_errno = errno;
+    errno = 0;
+    long got = getsockopt(s, IPPROTO_IPV6, IPV6_DSTOPTS, ro, rolen);
+    CHECK(got == want && (want != -1 || errno == want_errno), "getsockopt gave %ld (errno %d), the kernel %ld (%d)",
+          got, errno, want, want_errno);
+    note("the kernel's answer: %ld", want);
+}
+
+/* Found by the stress suite: a listener closed by another thread while paccept sleeps on
+ * it (Linux does not wake the sleeper), then a signal the mask unblocks: its handler
+ * runs and paccept returns EINTR, as accept4 does, whether or not the caller's own mask
+ * blocked the signal. */
+struct closed_wait {
+    int l, block, r, e;
+};
+static void *closed_waiter(void *p)
+{
+    struct closed_wait *w = p;
+    if (w->block) {
+        sigset_t b;
+        sigemptyset(&b);
+        sigaddset(&b, SIGUSR1);
+        pthread_sigmask(SIG_BLOCK, &b, NULL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    w->r = paccept(w->l, NULL, NULL, &none, 0);
+    w->e = errno;
+    return NULL;
+}
+
+static void t_paccept_listener_closed_then_signal(void)
+{
+    need_paccept();
+    on_signal(SIGUSR1, 0);
+    for (int block = 0; block < 2; block++) {
+        struct closed_wait w = { tcp_listener(AF_INET, 0, 4, NULL), block, 0, 0 };
+        sig_count[SIGUSR1] = 0;
+        pthread_t th = spawn(closed_waiter, &w);
+        sleep_ms(100);
+        close(w.l);
+        sleep_ms(50);
+        pthread_kill(th, SIGUSR1);
+        CHECK(join_ms(th, 2000, NULL) == 0, "paccept did not return after the signal (caller %s SIGUSR1)",
+              block ? "blocking" : "not blocking");
+        CHECK(w.r == -1 && w.e == EINTR && sig_count[SIGUSR1] == 1,
+              "caller %s SIGUSR1: paccept gave %d (%s), the handler ran %d times; want EINTR after 1",
+              block ? "blocking" : "not blocking", w.r, strerror(w.e), (int)sig_count[SIGUSR1]);
+    }
+}
+
 const struct tcase cases_edges[] = {
     CLAUSE(nosigpipe_writev_empty, SRC_SPEC,
            "\"Calls without no-SIGPIPE behave exactly as they do without the shim\" and the conversion is invisible: "
@@ -350,5 +416,11 @@ const struct tcase cases_edges[] = {
            "\"A descriptor number reused by a call the shim did not see ... must never keep stale state\": after "
            "glibc's fclose of a fdopen'ed no-SIGPIPE socket, a plain socket received there with SCM_RIGHTS "
            "(recvmsg, recvmmsg) is plain."),
+    CLAUSE(getsockopt_positive_result, SRC_SPEC,
+           "\"Calls without no-SIGPIPE behave exactly as they do without the shim\": getsockopt returns the "
+           "kernel's result as it is, a positive one included."),
+    CLAUSE(paccept_listener_closed_then_signal, SRC_SPEC,
+           "paccept clause 6 (EINTR for a handler without SA_RESTART) when the listener was closed during the "
+           "wait: the handler runs and paccept returns EINTR, as accept4 does."),
 };
 const size_t n_cases_edges = sizeof cases_edges / sizeof cases_edges[0];

@@ -160,6 +160,28 @@ pub unsafe extern "C" fn paccept(
 /// The kernel checks `buf`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, n: usize) -> isize {
+    if bare_system_call() {
+        // SAFETY: the kernel checks `buf`.
+        return size(unsafe { sys::raw(libc::SYS_write, sys::args!(fd, buf, n)) });
+    }
+    // SAFETY: forwarded contract.
+    unsafe { write_tracked(fd, buf, n) }
+}
+
+/// The write paths' shortcut: while no descriptor ever had no-SIGPIPE (so there is
+/// nothing to convert) in a process that never had a second thread (so there is nobody
+/// to cancel it), an interposed write is the bare system call, with nothing else set
+/// up (the rest is out of line: see issue 4's instruction counts in bench/).
+#[inline(always)]
+fn bare_system_call() -> bool {
+    !crate::table::NOSIGPIPE.any() && sys::single_threaded()
+}
+
+/// # Safety
+/// As [`write`].
+#[cold]
+#[inline(never)]
+unsafe fn write_tracked(fd: c_int, buf: *const c_void, n: usize) -> isize {
     // SAFETY: forwarded contract.
     size(unsafe { nosigpipe::write(fd, buf, n) })
 }
@@ -170,6 +192,19 @@ pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, n: usize) -> isize
 /// The kernel checks `iov`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn writev(fd: c_int, iov: *const libc::iovec, iovcnt: c_int) -> isize {
+    if bare_system_call() {
+        // SAFETY: the kernel checks `iov`.
+        return size(unsafe { sys::raw(libc::SYS_writev, sys::args!(fd, iov, iovcnt)) });
+    }
+    // SAFETY: forwarded contract.
+    unsafe { writev_tracked(fd, iov, iovcnt) }
+}
+
+/// # Safety
+/// As [`writev`].
+#[cold]
+#[inline(never)]
+unsafe fn writev_tracked(fd: c_int, iov: *const libc::iovec, iovcnt: c_int) -> isize {
     // SAFETY: forwarded contract.
     size(unsafe { nosigpipe::writev(fd, iov, iovcnt) })
 }
@@ -180,6 +215,19 @@ pub unsafe extern "C" fn writev(fd: c_int, iov: *const libc::iovec, iovcnt: c_in
 /// The kernel checks `buf`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn send(fd: c_int, buf: *const c_void, n: usize, flags: c_int) -> isize {
+    if bare_system_call() {
+        // SAFETY: the kernel checks `buf`.
+        return size(unsafe { sys::raw(libc::SYS_sendto, sys::args!(fd, buf, n, flags)) });
+    }
+    // SAFETY: forwarded contract.
+    unsafe { send_tracked(fd, buf, n, flags) }
+}
+
+/// # Safety
+/// As [`send`].
+#[cold]
+#[inline(never)]
+unsafe fn send_tracked(fd: c_int, buf: *const c_void, n: usize, flags: c_int) -> isize {
     // SAFETY: forwarded contract.
     size(unsafe { nosigpipe::sendto(fd, buf, n, flags, core::ptr::null(), 0) })
 }
@@ -399,9 +447,9 @@ pub unsafe extern "C" fn setsockopt(
     val: *const c_void,
     len: socklen_t,
 ) -> c_int {
-    unit(if level == libc::SOL_SOCKET && name == SO_NOSIGPIPE {
+    ret(if level == libc::SOL_SOCKET && name == SO_NOSIGPIPE {
         // SAFETY: forwarded contract.
-        unsafe { nosigpipe::setsockopt(fd, val, len) }
+        unsafe { nosigpipe::setsockopt(fd, val, len) }.map(|()| 0)
     } else {
         // SAFETY: forwarded contract.
         unsafe { sys::setsockopt(fd, level, name, val, len) }
@@ -409,7 +457,8 @@ pub unsafe extern "C" fn setsockopt(
 }
 
 /// getsockopt(2). SOL_SOCKET/SO_NOSIGPIPE reads the no-SIGPIPE state as an int 0 or 1;
-/// everything else goes to the kernel.
+/// everything else goes to the kernel, whose result is returned as it is (a positive
+/// one included, as glibc does).
 ///
 /// # Safety
 /// The kernel checks `val` and `len`.
@@ -421,9 +470,9 @@ pub unsafe extern "C" fn getsockopt(
     val: *mut c_void,
     len: *mut socklen_t,
 ) -> c_int {
-    unit(if level == libc::SOL_SOCKET && name == SO_NOSIGPIPE {
+    ret(if level == libc::SOL_SOCKET && name == SO_NOSIGPIPE {
         // SAFETY: forwarded contract.
-        unsafe { nosigpipe::getsockopt(fd, val, len) }
+        unsafe { nosigpipe::getsockopt(fd, val, len) }.map(|()| 0)
     } else {
         // SAFETY: forwarded contract.
         unsafe { sys::getsockopt(fd, level, name, val, len) }

@@ -148,6 +148,13 @@ pub struct FOwnerEx {
     pub pid: c_int,
 }
 
+/// No thread was ever created (glibc's flag): nobody can cancel this one.
+#[inline(always)]
+pub fn single_threaded() -> bool {
+    // SAFETY: a plain byte read of a glibc global that only ever goes 1 -> 0.
+    unsafe { core::ptr::read_volatile(&raw const __libc_single_threaded) != 0 }
+}
+
 /// Runs `f` (one blocking system call) as a pthread cancellation point.
 ///
 /// Exactly glibc 2.36's `SYSCALL_CANCEL`: in a multi-threaded process the cancellation
@@ -158,8 +165,7 @@ pub struct FOwnerEx {
 /// in practice, no allocation).
 #[inline(always)]
 pub fn cancellable<T>(f: impl FnOnce() -> T) -> T {
-    // SAFETY: a plain byte read of a glibc global that only ever goes 1 -> 0.
-    if unsafe { core::ptr::read_volatile(&raw const __libc_single_threaded) } != 0 {
+    if single_threaded() {
         return f();
     }
     let mut old: c_int = 0;
@@ -286,9 +292,9 @@ pub unsafe fn getsockopt(
     name: c_int,
     val: *mut c_void,
     len: *mut socklen_t,
-) -> SysResult<()> {
+) -> SysResult<c_int> {
     // SAFETY: the kernel validates the pointers.
-    unsafe { raw(libc::SYS_getsockopt, args!(fd, level, name, val, len)).map(drop) }
+    unsafe { raw(libc::SYS_getsockopt, args!(fd, level, name, val, len)).map(|v| v as c_int) }
 }
 
 /// # Safety
@@ -299,9 +305,9 @@ pub unsafe fn setsockopt(
     name: c_int,
     val: *const c_void,
     len: socklen_t,
-) -> SysResult<()> {
+) -> SysResult<c_int> {
     // SAFETY: the kernel validates the pointer.
-    unsafe { raw(libc::SYS_setsockopt, args!(fd, level, name, val, len)).map(drop) }
+    unsafe { raw(libc::SYS_setsockopt, args!(fd, level, name, val, len)).map(|v| v as c_int) }
 }
 
 /// An integer socket option read into our own buffer.
@@ -629,6 +635,24 @@ pub unsafe fn read_user_sigset(set: *const KernelSigset) -> SysResult<KernelSigs
     }
     // SAFETY: the kernel has just read these 8 bytes; unaligned reads are allowed.
     Ok(unsafe { set.read_unaligned() })
+}
+
+/// Reads an 8-byte signal set from caller memory through the kernel and blocks its
+/// signals in the same call: `rt_sigprocmask(SIG_BLOCK, set, &old)`. EFAULT when the
+/// memory is unreadable (then nothing changed), never a crash. Returns the set and the
+/// thread's mask before the call. Blocking more signals delivers none, so this probe is
+/// safe before any check; the caller restores `old` (or installs its own mask) later.
+///
+/// # Safety
+/// As [`read_user_sigset`].
+pub unsafe fn block_user_sigset(
+    set: *const KernelSigset,
+) -> SysResult<(KernelSigset, KernelSigset)> {
+    let mut old: KernelSigset = 0;
+    // SAFETY: the kernel checks `set`; `old` is our local of the kernel's size.
+    unsafe { sigprocmask(libc::SIG_BLOCK, set, &mut old)? };
+    // SAFETY: the kernel has just read these 8 bytes; unaligned reads are allowed.
+    Ok((unsafe { set.read_unaligned() }, old))
 }
 
 /// Reads a `u32` from caller memory through the kernel (as [`read_user_sigset`]): a

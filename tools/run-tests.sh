@@ -59,6 +59,8 @@ check "header links and runs" bash -c "$CC -std=c11 $WARN -Iinclude c-tests/head
 check "make install / pkg-config / make uninstall" tools/check-install.sh
 check "a bare 'make' runs the conformance report" bash -c "make -n | grep -q 'c-tests/report.py'"
 
+stage "Benchmarks, smoke run (each benchmark once, briefly; figures: make bench)" bash bench/run.sh --smoke
+
 stage "Real programs under the shim" bash c-tests/real/run.sh
 
 stage "Conformance suite: every case linked and preloaded, both personalities" \
