@@ -523,6 +523,7 @@ if want python; then
                 while read -r name; do
                     [ -n "$name" ] || continue
                     mod=$(echo "$name" | cut -d. -f2)
+                    "$PY" "$C" detail "$pyd/native.xml" "$name" | sed "s/^/    #   native run: /"
                     "$PY" "$C" detail "$pyd/$label.xml" "$name" | sed "s/^/    #   $label run: /"
                     nat="" oth=""
                     for i in 1 2; do
