@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes bench/README-section.md (README's "Performance" section) from the latest
+"""Writes build/bench/README-section.md (README's "Performance" section) from the latest
 full run's build/bench/results.json and results.md, so that every figure in it is the
 run's own. Usage: python3 bench/readme_section.py [results.json] [out.md]"""
 import json
@@ -38,7 +38,7 @@ def instr(r, which):
 
 def main():
     src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "bench", "results.json")
-    out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "bench", "README-section.md")
+    out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "build", "bench", "README-section.md")
     d = json.load(open(src))
     md = open(src.replace(".json", ".md")).read().split("\n", 1)[1]
     m = d["machine"]
