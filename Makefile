@@ -4,10 +4,12 @@
 #   make header     refresh include/sockshim.h from the generated copy
 #   make bench      benchmarks: shim vs native C library, ratios (not part of make test)
 #   make stress     the long versions of the reliability tests
-#   make install    PREFIX=/usr/local DESTDIR= ; make uninstall
+#   make install    PREFIX=/usr/local DESTDIR= (BINDIR LIBDIR INCLUDEDIR MANDIR); make uninstall
 
 PREFIX      ?= /usr/local
 LIBDIR      ?= $(PREFIX)/lib
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
 INCLUDEDIR  ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DESTDIR     ?=
@@ -26,7 +28,7 @@ WARN    := -Wall -Wextra -Wpedantic -Werror
 CFLAGS_TEST := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude
 SUITE_SRC := $(wildcard c-tests/*.c) $(wildcard c-tests/*.h)
 
-.PHONY: all lib report header test install uninstall clean tools bench stress
+.PHONY: all lib launcher report header test install uninstall clean tools bench stress
 .DEFAULT_GOAL := all
 
 # What the build and tests run besides cargo and the C compiler.
@@ -39,7 +41,21 @@ tools:
 
 all: report
 
-lib: $(LIBLINK)/libsockshim.so.0
+lib: $(LIBLINK)/libsockshim.so.0 $(BUILD)/bin/sockshim
+launcher: $(BUILD)/bin/sockshim
+
+# The launcher finds the library relative to its own directory: ../lib in the build
+# tree, the relative path from BINDIR to LIBDIR when installed (so DESTDIR works too).
+LAUNCHER_CFLAGS := -std=c11 -O2 $(WARN) -DSOCKSHIM_VERSION='"$(VERSION)"'
+$(BUILD)/bin/sockshim: tools/sockshim.c Cargo.toml
+	@mkdir -p $(BUILD)/bin
+	$(CC) $(LAUNCHER_CFLAGS) -DSOCKSHIM_LIB_REL='"../lib/libsockshim.so.0"' $< -o $@
+
+$(BUILD)/install/sockshim: tools/sockshim.c Cargo.toml FORCE
+	@mkdir -p $(BUILD)/install
+	$(CC) $(LAUNCHER_CFLAGS) \
+	    -DSOCKSHIM_LIB_REL='"'"$$(realpath -m --relative-to=$(BINDIR) $(LIBDIR)/libsockshim.so.0)"'"' $< -o $@
+FORCE:
 
 $(LIB): Cargo.toml build.rs cbindgen.toml $(wildcard src/*.rs)
 	$(CARGO) build --release --locked
@@ -73,8 +89,11 @@ bench: tools lib
 stress: tools lib
 	CARGO="$(CARGO)" CC="$(CC)" PYTHON="$(PYTHON)" bash c-tests/stress/run.sh --long
 
-install: lib
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+install: lib $(BUILD)/install/sockshim
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(BUILD)/install/sockshim $(DESTDIR)$(BINDIR)/sockshim
+	install -m 0644 tools/sockshim.1 $(DESTDIR)$(MANDIR)/man1/sockshim.1
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libsockshim.so.$(VERSION)
 	ln -sf libsockshim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsockshim.so.0
 	ln -sf libsockshim.so.0 $(DESTDIR)$(LIBDIR)/libsockshim.so
@@ -87,7 +106,8 @@ install: lib
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsockshim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsockshim.so.0 \
 	      $(DESTDIR)$(LIBDIR)/libsockshim.so $(DESTDIR)$(INCLUDEDIR)/sockshim.h \
-	      $(DESTDIR)$(PKGCONFIGDIR)/sockshim.pc
+	      $(DESTDIR)$(PKGCONFIGDIR)/sockshim.pc $(DESTDIR)$(BINDIR)/sockshim \
+	      $(DESTDIR)$(MANDIR)/man1/sockshim.1
 
 clean:
 	$(CARGO) clean

@@ -6,6 +6,13 @@
  *   conformance [--timeout S] [id ...]      id, observed, expected, verdict, message (TSV)
  */
 #include "harness.h"
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 
 /* ------------------------------------------------------------------------------ */
 /* Result shared between a case's child and the runner (anonymous shared mapping,  */
@@ -607,6 +614,7 @@ static const struct table tables[] = {
     { cases_wasix_mtcp, &n_cases_wasix_mtcp },
     { cases_spec, &n_cases_spec },
     { cases_edges, &n_cases_edges },
+    { cases_policy, &n_cases_policy },
 };
 #define N_TABLES (sizeof tables / sizeof tables[0])
 
@@ -728,6 +736,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--probe-nosigpipe") == 0) return nosigpipe_exec_probe(atoi(argv[2]));
+    if (argc == 3 && strcmp(argv[1], "--policy-probe") == 0) return policy_probe(argv[2]);
 
     double timeout_s = 10.0;
     int list = 0;
@@ -847,4 +856,38 @@ ssize_t write_call(int how, int fd)
     case 4: return sendmsg(fd, &m, 0);
     default: return sendmmsg(fd, &mm, 1, 0);
     }
+}
+
+#if defined(__x86_64__)
+#define H_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define H_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+int forbid_fd_flag_changes(void)
+{
+#ifndef H_AUDIT_ARCH
+    errno = ENOSYS; /* the filter is written for x86_64 and aarch64 only */
+    return -1;
+#else
+    const unsigned args1 = (unsigned)(offsetof(struct seccomp_data, args) + sizeof(uint64_t));
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (unsigned)offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, H_AUDIT_ARCH, 0, 9),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (unsigned)offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fcntl, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 3, 6),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, args1),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETFD, 5, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETFL, 4, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, args1),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FIONBIO, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FIOCLEX, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+    };
+    struct sock_fprog prog = { (unsigned short)(sizeof f / sizeof f[0]), f };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0 ? -1 : 0;
+#endif
 }

@@ -94,8 +94,13 @@ extern const size_t n_cases_spec;
 extern const struct tcase cases_edges[];
 extern const size_t n_cases_edges;
 
+extern const struct tcase cases_policy[];
+extern const size_t n_cases_policy;
+
 /* The hidden exec probe of cases_nosigpipe.c (argv[1] == "--probe-nosigpipe"). */
 int nosigpipe_exec_probe(int fd);
+/* The hidden policy probes of cases_policy.c (argv[1] == "--policy-probe"). */
+int policy_probe(const char *name);
 
 /* ---- configuration ---- */
 int shim_loaded(void);      /* sockshim_version is resolvable */
@@ -135,6 +140,9 @@ void *unmapped_page(void);     /* an address with nothing mapped */
 void *page_with_prot(int prot); /* a fresh page with the given protection */
 int getfl(int fd);
 int getfd(int fd);
+/* A seccomp filter that makes F_SETFD, F_SETFL, FIONBIO and FIOCLEX fail with EPERM, so
+ * that flags can only have been set atomically at creation (0, or -1 with errno). */
+int forbid_fd_flag_changes(void);
 
 /* ---- sockets (loopback only) ---- */
 struct addr {

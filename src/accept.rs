@@ -6,9 +6,13 @@
 //! | attribute        | accept()                         | accept4() / paccept()         |
 //! |------------------|----------------------------------|-------------------------------|
 //! | FD_CLOEXEC       | never                            | iff SOCK_CLOEXEC              |
-//! | O_NONBLOCK       | NetBSD personality: listener's   | iff SOCK_NONBLOCK             |
-//! | O_ASYNC + owner  | NetBSD personality: listener's   | NetBSD personality: listener's|
+//! | O_NONBLOCK       | inheriting: listener's           | iff SOCK_NONBLOCK             |
+//! | O_ASYNC + owner  | inheriting: listener's           | inheriting: listener's        |
 //! | no-SIGPIPE       | listener's                       | listener's OR SOCK_NOSIGPIPE  |
+//!
+//! "Inheriting" is the NetBSD personality or the `SOCKSHIM_ACCEPT_INHERIT=1` policy.
+//! Under `SOCKSHIM_CLOEXEC=1` every accepted socket has FD_CLOEXEC, and under
+//! `SOCKSHIM_NOSIGPIPE=1` no-SIGPIPE (the exports fold the policies into the flags).
 //!
 //! O_NONBLOCK goes to the kernel as SOCK_NONBLOCK in the same accept4 call (never a
 //! later F_SETFL: LESSONS.md pitfall 3); O_ASYNC and the owner can only be copied after
@@ -50,12 +54,54 @@ pub unsafe fn accept(
         // SAFETY: forwarded contract.
         return unsafe { accept_netbsd(s, addr, addrlen, split, call) };
     }
+    if policy::accept_inherits() {
+        // SAFETY: forwarded contract.
+        return unsafe { accept_inheriting(s, addr, addrlen, split, call) };
+    }
     loop {
         // SAFETY: the kernel checks the caller's pointers.
         match unsafe { sys::accept4(s, addr, addrlen, split.kernel) } {
             Err(Errno(libc::EAGAIN)) if call == Call::Paccept && blocking(s) => continue,
             r => return adopt(s, r?, split),
         }
+    }
+}
+
+/// `SOCKSHIM_ACCEPT_INHERIT=1` in the Linux personality: Linux's accept with BSD's
+/// inheritance (the table above), nothing else of the NetBSD personality.
+///
+/// # Safety
+/// As [`accept`].
+unsafe fn accept_inheriting(
+    s: c_int,
+    addr: *mut sockaddr,
+    addrlen: *mut socklen_t,
+    split: Split,
+    call: Call,
+) -> SysResult<c_int> {
+    // The listener's file flags (an EBADF here is accept's own).
+    let lflags = sys::fcntl(s, libc::F_GETFL, 0)?;
+    let listener_nonblocking = lflags & libc::O_NONBLOCK != 0;
+    let kflags = split.kernel | nonblock_inherited(call, listener_nonblocking);
+    let fd = loop {
+        // SAFETY: the kernel checks the caller's pointers.
+        match unsafe { sys::accept4(s, addr, addrlen, kflags) } {
+            Err(Errno(libc::EAGAIN)) if call == Call::Paccept && !listener_nonblocking => continue,
+            r => break r?,
+        }
+    };
+    let fd = adopt(s, fd, split)?;
+    inherit_owner(s, fd, lflags & libc::O_ASYNC != 0);
+    Ok(fd)
+}
+
+/// accept() inherits the listener's O_NONBLOCK, as SOCK_NONBLOCK in the same system
+/// call; accept4() and paccept() take it from their flags only.
+const fn nonblock_inherited(call: Call, listener_nonblocking: bool) -> c_int {
+    if matches!(call, Call::Accept) && listener_nonblocking {
+        libc::SOCK_NONBLOCK
+    } else {
+        0
     }
 }
 
@@ -89,10 +135,7 @@ unsafe fn accept_netbsd(
         // The listener's file flags (an EBADF here is accept's own).
         let lflags = sys::fcntl(s, libc::F_GETFL, 0)?;
         let listener_nonblocking = lflags & libc::O_NONBLOCK != 0;
-        let mut kflags = split.kernel;
-        if call == Call::Accept && listener_nonblocking {
-            kflags |= libc::SOCK_NONBLOCK;
-        }
+        let kflags = split.kernel | nonblock_inherited(call, listener_nonblocking);
         let r = if addr.is_null() {
             // SAFETY: the kernel checks the pointers (addrlen is not read when addr is null).
             unsafe { sys::accept4(s, addr, addrlen, kflags) }

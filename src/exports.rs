@@ -46,7 +46,7 @@ fn unit(r: SysResult<()>) -> c_int {
 /// descriptor is the kernel's lowest free one (WASIX sock_open).
 #[unsafe(no_mangle)]
 pub extern "C" fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
-    let t = flags::socket_type(ty);
+    let t = policy::on_create(flags::socket_type(ty));
     ret(sys::socket(domain, t.kernel, protocol).and_then(|fd| nosigpipe::adopt(fd, t.nosigpipe)))
 }
 
@@ -61,7 +61,7 @@ pub unsafe extern "C" fn socketpair(
     protocol: c_int,
     sv: *mut c_int,
 ) -> c_int {
-    let t = flags::socket_type(ty);
+    let t = policy::on_create(flags::socket_type(ty));
     let r = (|| {
         // SAFETY: the kernel checks `sv`.
         unsafe { sys::socketpair(domain, t.kernel, protocol, sv)? };
@@ -101,7 +101,7 @@ pub extern "C" fn listen(s: c_int, backlog: c_int) -> c_int {
 /// The kernel checks `addr` and `addrlen`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn accept(s: c_int, addr: *mut sockaddr, addrlen: *mut socklen_t) -> c_int {
-    let split = flags::accept_flags(0, false);
+    let split = policy::on_create(flags::accept_flags(0, false));
     // SAFETY: forwarded contract.
     ret(unsafe { accept::accept(s, addr, addrlen, split, Call::Accept) })
 }
@@ -121,7 +121,7 @@ pub unsafe extern "C" fn accept4(
     flags: c_int,
 ) -> c_int {
     let netbsd = policy::personality() == policy::Personality::NetBsd;
-    let split = flags::accept_flags(flags, netbsd);
+    let split = policy::on_create(flags::accept_flags(flags, netbsd));
     // SAFETY: forwarded contract.
     ret(unsafe { accept::accept(s, addr, addrlen, split, Call::Accept4) })
 }
@@ -142,7 +142,7 @@ pub unsafe extern "C" fn paccept(
     sigmask: *const libc::sigset_t,
     flags: c_int,
 ) -> c_int {
-    let split = flags::accept_flags(flags, true);
+    let split = policy::on_create(flags::accept_flags(flags, true));
     ret(if sigmask.is_null() {
         // SAFETY: forwarded contract.
         unsafe { accept::accept(s, addr, addrlen, split, Call::Paccept) }

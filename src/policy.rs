@@ -1,4 +1,5 @@
-//! Policies read once at load (SPEC.md "Policies").
+//! Policies read once at load (SPEC.md "Policies"): `SOCKSHIM_PERSONALITY`,
+//! `SOCKSHIM_NOSIGPIPE`, `SOCKSHIM_CLOEXEC`, `SOCKSHIM_ACCEPT_INHERIT`.
 //!
 //! The environment is read by an ELF constructor into one atomic word; every export
 //! reads that word with a relaxed load, so an export called before the constructor ran
@@ -8,6 +9,7 @@
 use core::ffi::{CStr, c_char};
 use core::sync::atomic::{AtomicU8, Ordering};
 
+use crate::flags::Split;
 use crate::sys;
 
 /// Which system's choices apply where Linux and NetBSD differ.
@@ -20,15 +22,47 @@ pub enum Personality {
 }
 
 const NETBSD: u8 = 1;
+const NOSIGPIPE: u8 = 2;
+const CLOEXEC: u8 = 4;
+const ACCEPT_INHERIT: u8 = 8;
 
 static POLICY: AtomicU8 = AtomicU8::new(0);
 
+#[inline(always)]
+fn bits() -> u8 {
+    POLICY.load(Ordering::Relaxed)
+}
+
 #[inline]
 pub fn personality() -> Personality {
-    if POLICY.load(Ordering::Relaxed) & NETBSD != 0 {
+    if bits() & NETBSD != 0 {
         Personality::NetBsd
     } else {
         Personality::Linux
+    }
+}
+
+/// Does accept inherit the listener's O_NONBLOCK (accept() only), O_ASYNC and SIGIO
+/// owner? The NetBSD personality, or `SOCKSHIM_ACCEPT_INHERIT=1`.
+#[inline]
+pub fn accept_inherits() -> bool {
+    bits() & (NETBSD | ACCEPT_INHERIT) != 0
+}
+
+/// The `SOCKSHIM_NOSIGPIPE` and `SOCKSHIM_CLOEXEC` policies applied to the flags of a
+/// socket being created or accepted: SOCK_CLOEXEC joins the flags the kernel applies in
+/// the same system call (never a later F_SETFD), no-SIGPIPE joins the shim's state.
+#[inline]
+pub fn on_create(split: Split) -> Split {
+    let p = bits();
+    Split {
+        kernel: split.kernel
+            | if p & CLOEXEC != 0 {
+                libc::SOCK_CLOEXEC
+            } else {
+                0
+            },
+        nosigpipe: split.nosigpipe || p & NOSIGPIPE != 0,
     }
 }
 
@@ -42,6 +76,16 @@ pub fn parse_personality(value: Option<&[u8]>) -> Result<Option<Personality>, In
         None => Ok(None),
         Some(b"netbsd") => Ok(Some(Personality::NetBsd)),
         Some(b"linux") | Some(b"") => Ok(Some(Personality::Linux)),
+        Some(_) => Err(InvalidValue),
+    }
+}
+
+/// Parses a switch (`SOCKSHIM_NOSIGPIPE`, `SOCKSHIM_CLOEXEC`,
+/// `SOCKSHIM_ACCEPT_INHERIT`): "1" on, "0" or empty off, Ok(false) when unset.
+pub fn parse_switch(value: Option<&[u8]>) -> Result<bool, InvalidValue> {
+    match value {
+        None | Some(b"0") | Some(b"") => Ok(false),
+        Some(b"1") => Ok(true),
         Some(_) => Err(InvalidValue),
     }
 }
@@ -60,19 +104,44 @@ fn secure_execution() -> bool {
 }
 
 /// Reads the policy variables once. Secure-execution (setuid) processes ignore them.
+/// A variable with an unknown value is ignored, with one line on stderr.
 extern "C" fn load() {
     if secure_execution() {
         return;
     }
+    let mut p = 0;
     match parse_personality(env(c"SOCKSHIM_PERSONALITY")) {
-        Ok(Some(Personality::NetBsd)) => {
-            POLICY.fetch_or(NETBSD, Ordering::Relaxed);
-        }
+        Ok(Some(Personality::NetBsd)) => p |= NETBSD,
         Ok(_) => {}
         Err(InvalidValue) => sys::write_stderr(
             b"sockshim: SOCKSHIM_PERSONALITY must be 'linux' or 'netbsd'; ignored\n",
         ),
     }
+    let switches: [(&CStr, u8, &[u8]); 3] = [
+        (
+            c"SOCKSHIM_NOSIGPIPE",
+            NOSIGPIPE,
+            b"sockshim: SOCKSHIM_NOSIGPIPE must be '1' or '0'; ignored\n",
+        ),
+        (
+            c"SOCKSHIM_CLOEXEC",
+            CLOEXEC,
+            b"sockshim: SOCKSHIM_CLOEXEC must be '1' or '0'; ignored\n",
+        ),
+        (
+            c"SOCKSHIM_ACCEPT_INHERIT",
+            ACCEPT_INHERIT,
+            b"sockshim: SOCKSHIM_ACCEPT_INHERIT must be '1' or '0'; ignored\n",
+        ),
+    ];
+    for (name, bit, complaint) in switches {
+        match parse_switch(env(name)) {
+            Ok(true) => p |= bit,
+            Ok(false) => {}
+            Err(InvalidValue) => sys::write_stderr(complaint),
+        }
+    }
+    POLICY.fetch_or(p, Ordering::Relaxed);
 }
 
 #[used]
@@ -96,5 +165,16 @@ mod tests {
         );
         assert_eq!(parse_personality(Some(b"NetBSD")), Err(InvalidValue));
         assert_eq!(parse_personality(Some(b"bsd")), Err(InvalidValue));
+    }
+
+    #[test]
+    fn switch_values() {
+        assert_eq!(parse_switch(None), Ok(false));
+        assert_eq!(parse_switch(Some(b"")), Ok(false));
+        assert_eq!(parse_switch(Some(b"0")), Ok(false));
+        assert_eq!(parse_switch(Some(b"1")), Ok(true));
+        assert_eq!(parse_switch(Some(b"yes")), Err(InvalidValue));
+        assert_eq!(parse_switch(Some(b"10")), Err(InvalidValue));
+        assert_eq!(parse_switch(Some(b" 1")), Err(InvalidValue));
     }
 }
