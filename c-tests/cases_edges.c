@@ -248,6 +248,73 @@ static void t_nosigpipe_close_range_concurrent_socket(void)
     CHECK(lost == 0, "%d of %d sockets created during close_range lost their no-SIGPIPE state", lost, rounds);
 }
 
+/* A number whose no-SIGPIPE socket glibc closed internally (fclose of a fdopen'ed
+ * socket never calls the interposed close) and that then receives a plain socket with
+ * SCM_RIGHTS: the received socket raises SIGPIPE as it would without the shim. */
+static void t_nosigpipe_stale_number_scm_rights(void)
+{
+    if (!shim_loaded()) skip("no-SIGPIPE is the shim's");
+    int carrier[2];
+    OK(socketpair(AF_UNIX, SOCK_DGRAM, 0, carrier));
+    int plain[2];
+    OK(socketpair(AF_UNIX, SOCK_STREAM, 0, plain));
+    int nosig = OK(socket(AF_UNIX, SOCK_STREAM | SOCK_NOSIGPIPE, 0));
+    FILE *f = fdopen(nosig, "r+");
+    CHECK(f != NULL, "fdopen: %s", strerror(errno));
+    fclose(f); /* glibc's internal close: `nosig` is free again, its state is stale */
+    for (int round = 0; round < 2; round++) {
+        char byte = 'x';
+        struct iovec iov = { &byte, 1 };
+        union {
+            char buf[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } u;
+        struct msghdr m;
+        memset(&m, 0, sizeof m);
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        m.msg_control = u.buf;
+        m.msg_controllen = sizeof u.buf;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &plain[0], sizeof(int));
+        OK(sendmsg(carrier[0], &m, 0));
+        memset(u.buf, 0, sizeof u.buf);
+        m.msg_controllen = sizeof u.buf;
+        int got = -1;
+        if (round == 0) {
+            OK(recvmsg(carrier[1], &m, 0));
+        } else {
+            struct mmsghdr mm;
+            memset(&mm, 0, sizeof mm);
+            mm.msg_hdr = m;
+            CHECK(recvmmsg(carrier[1], &mm, 1, 0, NULL) == 1, "recvmmsg: %s", strerror(errno));
+            m = mm.msg_hdr;
+        }
+        c = CMSG_FIRSTHDR(&m);
+        CHECK(c != NULL && c->cmsg_type == SCM_RIGHTS, "no descriptor received");
+        memcpy(&got, CMSG_DATA(c), sizeof(int));
+        EXPECT_EQ(got, nosig); /* the lowest free number: the stale one */
+        EXPECT_EQ(fcntl(got, F_GETNOSIGPIPE), 0);
+        if (round == 1) { /* and it raises SIGPIPE like any plain socket */
+            on_signal(SIGPIPE, 0);
+            close(plain[1]);
+            errno = 0;
+            CHECK(write(got, "x", 1) == -1 && errno == EPIPE && sig_count[SIGPIPE] == 1,
+                  "write to the received socket: errno %d, %d SIGPIPE (want EPIPE and 1)", errno,
+                  (int)sig_count[SIGPIPE]);
+        }
+        close(got);
+        if (round == 0) { /* make the number stale again for recvmmsg */
+            int again = OK(socket(AF_UNIX, SOCK_STREAM | SOCK_NOSIGPIPE, 0));
+            EXPECT_EQ(again, nosig);
+            fclose(fdopen(again, "r+"));
+        }
+    }
+}
+
 const struct tcase cases_edges[] = {
     CLAUSE(nosigpipe_writev_empty, SRC_SPEC,
            "\"Calls without no-SIGPIPE behave exactly as they do without the shim\" and the conversion is invisible: "
@@ -279,5 +346,9 @@ const struct tcase cases_edges[] = {
     CLAUSE(nosigpipe_dup_before_any_socket, SRC_SPEC,
            "\"a later F_SETNOSIGPIPE through one copy shows through the others\", for a dup made before the process "
            "created any socket."),
+    CLAUSE(nosigpipe_stale_number_scm_rights, SRC_SPEC,
+           "\"A descriptor number reused by a call the shim did not see ... must never keep stale state\": after "
+           "glibc's fclose of a fdopen'ed no-SIGPIPE socket, a plain socket received there with SCM_RIGHTS "
+           "(recvmsg, recvmmsg) is plain."),
 };
 const size_t n_cases_edges = sizeof cases_edges / sizeof cases_edges[0];

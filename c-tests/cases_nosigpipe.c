@@ -479,9 +479,9 @@ const struct tcase cases_nosigpipe[] = {
            "FNOSIGPIPE lives on the open file: set through one dup it is visible through the other, and it survives "
            "fork."),
     NETBSD_ONLY(nosigpipe_survives_exec, SRC_NBSD,
-                "FNOSIGPIPE survives exec for descriptors that stay open (SPEC.md: \"should\"; sockshim's per-process "
-                "table does not).",
-                OBS_LINUX, OBS_LINUX),
+                "FNOSIGPIPE survives exec for descriptors that stay open (SPEC.md: \"should\"; sockshim hands its "
+                "table to the next image in the environment).",
+                OBS_NETBSD, OBS_NETBSD),
     CLAUSE(msg_nosignal_per_call, SRC_NBSD,
            "MSG_NOSIGNAL on send() suppresses SIGPIPE per call; write() has no such flag and raises it."),
 };

@@ -471,7 +471,22 @@ static void *cancel_body(void *p)
     case 1: accept4(st->fd, NULL, NULL, SOCK_CLOEXEC); break;
     case 2: paccept(st->fd, NULL, NULL, NULL, 0); break;
     case 3: paccept(st->fd, NULL, NULL, &none, 0); break;
-    default: write(st->fd, big, sizeof big); break;
+    case 4: write(st->fd, big, sizeof big); break;
+    case 5: send(st->fd, big, sizeof big, 0); break;
+    case 6: {
+        struct iovec iov = { big, sizeof big };
+        writev(st->fd, &iov, 1);
+        break;
+    }
+    default: {
+        struct iovec iov = { big, sizeof big };
+        struct msghdr m;
+        memset(&m, 0, sizeof m);
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        sendmsg(st->fd, &m, 0);
+        break;
+    }
     }
     pthread_cleanup_pop(0);
     st->returned = 1;
@@ -526,8 +541,15 @@ static int full_socket(int nosig)
 
 static void t_cancel_write(void)
 {
-    cancel_one(4, full_socket(0), "write (plain socket)");
-    if (shim_loaded()) cancel_one(4, full_socket(1), "write (no-SIGPIPE socket)");
+    static const char *const names[] = { "write", "send", "writev", "sendmsg" };
+    for (int i = 0; i < 4; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s (plain socket)", names[i]);
+        cancel_one(4 + i, full_socket(0), name);
+        if (!shim_loaded()) continue;
+        snprintf(name, sizeof name, "%s (no-SIGPIPE socket)", names[i]);
+        cancel_one(4 + i, full_socket(1), name);
+    }
 }
 
 /* A cancellation request already pending when a cancellation point is entered acts
@@ -888,8 +910,8 @@ const struct tcase cases_spec[] = {
     CLAUSE(cancel_paccept, SRC_SPEC,
            "paccept stays a cancellation point (NULL and non-NULL mask): a blocked thread is cancelled within 1 s."),
     CLAUSE(cancel_write, SRC_SPEC,
-           "write stays a cancellation point, also on a no-SIGPIPE socket: a thread blocked on a full socket is "
-           "cancelled within 1 s."),
+           "write, send, writev and sendmsg stay cancellation points, also on a no-SIGPIPE socket (where they "
+           "become sendto/sendmsg): a thread blocked on a full socket is cancelled within 1 s."),
     CLAUSE(cancel_pending_at_entry, SRC_SPEC,
            "As glibc's cancellation points, accept, accept4, paccept, write and send act on a cancellation request "
            "pending at entry, before doing anything."),

@@ -615,6 +615,8 @@ static const struct table tables[] = {
     { cases_spec, &n_cases_spec },
     { cases_edges, &n_cases_edges },
     { cases_policy, &n_cases_policy },
+    { cases_exec, &n_cases_exec },
+    { cases_early, &n_cases_early },
 };
 #define N_TABLES (sizeof tables / sizeof tables[0])
 
@@ -737,6 +739,9 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--probe-nosigpipe") == 0) return nosigpipe_exec_probe(atoi(argv[2]));
     if (argc == 3 && strcmp(argv[1], "--policy-probe") == 0) return policy_probe(argv[2]);
+    if (argc == 2 && strcmp(argv[1], "--early-probe") == 0) return early_probe();
+    if (argc >= 2 && strcmp(argv[1], "--exec-probe") == 0) return exec_probe(argc - 2, argv + 2, 1);
+    if (argc >= 2 && strcmp(argv[1], "--exec-probe-stderr") == 0) return exec_probe(argc - 2, argv + 2, 2);
 
     double timeout_s = 10.0;
     int list = 0;

@@ -99,6 +99,13 @@ extern const size_t n_cases_policy;
 
 /* The hidden exec probe of cases_nosigpipe.c (argv[1] == "--probe-nosigpipe"). */
 int nosigpipe_exec_probe(int fd);
+extern const struct tcase cases_exec[];
+extern const size_t n_cases_exec;
+/* The hidden exec probe of cases_exec.c (argv[1] == "--exec-probe[-stderr]"). */
+int exec_probe(int argc, char **argv, int out_fd);
+extern const struct tcase cases_early[];
+extern const size_t n_cases_early;
+int early_probe(void); /* argv[1] == "--early-probe" */
 /* The hidden policy probes of cases_policy.c (argv[1] == "--policy-probe"). */
 int policy_probe(const char *name);
 

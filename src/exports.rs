@@ -12,6 +12,7 @@ use libc::{sockaddr, socklen_t};
 
 use crate::accept::{self, Call};
 use crate::consts::{F_GETNOSIGPIPE, F_SETNOSIGPIPE, SO_NOSIGPIPE};
+use crate::exec;
 use crate::flags;
 use crate::nosigpipe;
 use crate::paccept::paccept_masked;
@@ -225,6 +226,34 @@ pub unsafe extern "C" fn sendmmsg(
     ret(unsafe { nosigpipe::sendmmsg(fd, msgs, n, flags) })
 }
 
+/// recvmsg(2). SPEC.md "No-SIGPIPE state": "A descriptor number reused by a call the
+/// shim did not see ... must never keep stale state": descriptors received with
+/// SCM_RIGHTS start without it. A cancellation point.
+///
+/// # Safety
+/// The kernel checks `msg`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags: c_int) -> isize {
+    // SAFETY: forwarded contract.
+    size(unsafe { nosigpipe::recvmsg(fd, msg, flags) })
+}
+
+/// recvmmsg(2); as recvmsg. A cancellation point.
+///
+/// # Safety
+/// The kernel checks `msgs` and `timeout`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn recvmmsg(
+    fd: c_int,
+    msgs: *mut libc::mmsghdr,
+    n: c_uint,
+    flags: c_int,
+    timeout: *mut libc::timespec,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    ret(unsafe { nosigpipe::recvmmsg(fd, msgs, n, flags, timeout) })
+}
+
 /// sendfile(2). SPEC.md "No-SIGPIPE state": into a no-SIGPIPE socket, EPIPE without
 /// SIGPIPE (a SIGPIPE pending before the call is never swallowed).
 ///
@@ -412,3 +441,243 @@ pub extern "C" fn sockshim_version() -> *const c_char {
     };
     V.as_ptr()
 }
+
+/// execve(2). SPEC.md "No-SIGPIPE state": "Across exec it should survive for
+/// descriptors that stay open" (the environment carries it, [`crate::exec`]).
+///
+/// # Safety
+/// The kernel checks the pointers; `envp` is NULL or a NULL-terminated vector.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn execve(
+    path: *const c_char,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unit(unsafe { exec::with_state(envp, |e| sys::execve(path, argv, e)) })
+}
+
+/// execv(3): execve with the process's environment; the state survives as for execve.
+///
+/// # Safety
+/// As execve.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn execv(path: *const c_char, argv: *const *const c_char) -> c_int {
+    // SAFETY: forwarded contract; environ is the process's environment.
+    unsafe { execve(path, argv, exec::environment()) }
+}
+
+/// execvpe(3): glibc's path search; the state survives as for execve.
+///
+/// # Safety
+/// As execvpe(3).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn execvpe(
+    file: *const c_char,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unit(unsafe { exec::execvpe(file, argv, envp, execvpe as *const () as usize) })
+}
+
+/// execvp(3): execvpe with the process's environment.
+///
+/// # Safety
+/// As execvp(3).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn execvp(file: *const c_char, argv: *const *const c_char) -> c_int {
+    // SAFETY: forwarded contract.
+    unit(unsafe {
+        exec::execvpe(
+            file,
+            argv,
+            exec::environment(),
+            execvpe as *const () as usize,
+        )
+    })
+}
+
+/// fexecve(3); the state survives as for execve.
+///
+/// # Safety
+/// As fexecve(3).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fexecve(
+    fd: c_int,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unit(unsafe { exec::fexecve(fd, argv, envp) })
+}
+
+/// execveat(2); the state survives as for execve.
+///
+/// # Safety
+/// The kernel checks the pointers; `envp` is NULL or a NULL-terminated vector.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn execveat(
+    dirfd: c_int,
+    path: *const c_char,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    flags: c_int,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unit(unsafe { exec::with_state(envp, |e| sys::execveat(dirfd, path, argv, e, flags)) })
+}
+
+/// posix_spawn(3): glibc's, with the state in the child's environment.
+///
+/// # Safety
+/// As posix_spawn(3).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn posix_spawn(
+    pid: *mut libc::pid_t,
+    path: *const c_char,
+    actions: *const libc::posix_spawn_file_actions_t,
+    attr: *const libc::posix_spawnattr_t,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    let own = posix_spawn as *const () as usize;
+    // SAFETY: forwarded contract.
+    unsafe {
+        exec::posix_spawn(
+            &exec::NEXT_POSIX_SPAWN,
+            own,
+            pid,
+            path,
+            actions,
+            attr,
+            argv,
+            envp,
+        )
+    }
+}
+
+/// posix_spawnp(3): glibc's, with the state in the child's environment.
+///
+/// # Safety
+/// As posix_spawnp(3).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn posix_spawnp(
+    pid: *mut libc::pid_t,
+    file: *const c_char,
+    actions: *const libc::posix_spawn_file_actions_t,
+    attr: *const libc::posix_spawnattr_t,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    let own = posix_spawnp as *const () as usize;
+    // SAFETY: forwarded contract.
+    unsafe {
+        exec::posix_spawn(
+            &exec::NEXT_POSIX_SPAWNP,
+            own,
+            pid,
+            file,
+            actions,
+            attr,
+            argv,
+            envp,
+        )
+    }
+}
+
+/// The addresses of this library's own execvpe, posix_spawn and posix_spawnp, so that
+/// the constructor never takes them for glibc's.
+pub fn own_exec_functions() -> (usize, usize, usize) {
+    (
+        execvpe as *const () as usize,
+        posix_spawn as *const () as usize,
+        posix_spawnp as *const () as usize,
+    )
+}
+
+/// The execl family. `execl(path, arg0, ..., NULL)` is variadic, which stable Rust
+/// cannot define, so a trampoline lays the register arguments out in front of the
+/// caller's stack arguments, making one contiguous `argv` vector, and calls
+/// [`execl_list`] with it (kind 0 execl, 1 execle, 2 execlp). The return address is
+/// moved out of the way and put back before `ret`, so return-address predictors and
+/// shadow stacks see an ordinary call; CFI says where it is meanwhile, so debuggers
+/// and unwinders see through the trampoline.
+#[cfg(target_arch = "x86_64")]
+mod execl_family {
+    use super::*;
+
+    /// Entered with r10d = kind and the caller's arguments untouched.
+    #[unsafe(naked)]
+    unsafe extern "C" fn execl_common() {
+        core::arch::naked_asm!(
+            ".cfi_startproc",
+            "sub rsp, 56",          // rsp = E - 56 (16-byte aligned: E = 8 mod 16)
+            ".cfi_adjust_cfa_offset 56",
+            "mov rax, [rsp + 56]",  // the return address
+            "mov [rsp + 8], rax",
+            ".cfi_offset rip, -56", // where unwinders find it meanwhile
+            "mov [rsp + 56], r9",   // argv[4], just below the caller's stack arguments
+            "mov [rsp + 48], r8",
+            "mov [rsp + 40], rcx",
+            "mov [rsp + 32], rdx",
+            "mov [rsp + 24], rsi",  // argv[0]
+            "lea rsi, [rsp + 24]",
+            "mov edx, r10d",
+            "call {list}",
+            "mov rcx, [rsp + 8]",
+            "mov [rsp + 56], rcx",  // the return address back in place
+            "add rsp, 56",
+            ".cfi_adjust_cfa_offset -56",
+            ".cfi_offset rip, -8",
+            "ret",
+            ".cfi_endproc",
+            list = sym execl_list,
+        )
+    }
+
+    /// execl(3); the state survives as for execve.
+    ///
+    /// # Safety
+    /// As execl(3): the argument list ends with a NULL pointer.
+    #[unsafe(no_mangle)]
+    #[unsafe(naked)]
+    pub unsafe extern "C" fn execl(path: *const c_char, arg0: *const c_char) -> c_int {
+        core::arch::naked_asm!("endbr64", "xor r10d, r10d", "jmp {c}", c = sym execl_common)
+    }
+
+    /// execle(3); the state survives as for execve.
+    ///
+    /// # Safety
+    /// As execle(3): the argument list ends with a NULL pointer.
+    #[unsafe(no_mangle)]
+    #[unsafe(naked)]
+    pub unsafe extern "C" fn execle(path: *const c_char, arg0: *const c_char) -> c_int {
+        core::arch::naked_asm!("endbr64", "mov r10d, 1", "jmp {c}", c = sym execl_common)
+    }
+
+    /// execlp(3); the state survives as for execvp.
+    ///
+    /// # Safety
+    /// As execlp(3): the argument list ends with a NULL pointer.
+    #[unsafe(no_mangle)]
+    #[unsafe(naked)]
+    pub unsafe extern "C" fn execlp(file: *const c_char, arg0: *const c_char) -> c_int {
+        core::arch::naked_asm!("endbr64", "mov r10d, 2", "jmp {c}", c = sym execl_common)
+    }
+
+    /// The body of the execl family, called by the trampoline.
+    ///
+    /// # Safety
+    /// `argv` is the caller's NULL-terminated argument list (execle: then envp).
+    unsafe extern "C" fn execl_list(
+        path: *const c_char,
+        argv: *const *const c_char,
+        kind: c_int,
+    ) -> c_int {
+        // SAFETY: forwarded contract.
+        unit(unsafe { exec::execl_list(path, argv, kind, execvpe as *const () as usize) })
+    }
+}
+#[cfg(target_arch = "x86_64")]
+pub use execl_family::{execl, execle, execlp};

@@ -157,6 +157,68 @@ pub unsafe fn sendmmsg(
     unsafe { sys::sendmmsg(fd, msgs, n, send_flags(fd, flags)) }
 }
 
+/// recvmsg(2): descriptors received with SCM_RIGHTS are new to this process, so any
+/// state left at their numbers by a close the shim did not see (glibc's fclose of a
+/// fdopen'ed socket, a raw close) is dropped (LESSONS.md pitfall 6). They arrive
+/// without no-SIGPIPE, as the sender's state does not travel.
+///
+/// # Safety
+/// The kernel checks `msg`; it is read here only after the kernel filled it in.
+pub unsafe fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags: c_int) -> SysResult<usize> {
+    // SAFETY: forwarded contract.
+    let n = unsafe { sys::recvmsg(fd, msg, flags)? };
+    // SAFETY: the kernel has just read and written the header.
+    unsafe { forget_received(msg) };
+    Ok(n)
+}
+
+/// recvmmsg(2): as recvmsg, for each message received.
+///
+/// # Safety
+/// The kernel checks `msgs` and `timeout`; the first `r` headers are read here after
+/// the kernel filled them in.
+pub unsafe fn recvmmsg(
+    fd: c_int,
+    msgs: *mut libc::mmsghdr,
+    n: c_uint,
+    flags: c_int,
+    timeout: *mut libc::timespec,
+) -> SysResult<c_int> {
+    // SAFETY: forwarded contract.
+    let r = unsafe { sys::recvmmsg(fd, msgs, n, flags, timeout)? };
+    for i in 0..r as usize {
+        // SAFETY: the kernel filled in the first `r` entries of the caller's vector.
+        unsafe { forget_received(&raw mut (*msgs.add(i)).msg_hdr) };
+    }
+    Ok(r)
+}
+
+/// Resets the state of every descriptor an SCM_RIGHTS message in `msg` carried. Costs
+/// one load while no descriptor has state.
+///
+/// # Safety
+/// `msg` is a header the kernel has just filled in.
+unsafe fn forget_received(msg: *mut libc::msghdr) {
+    if !NOSIGPIPE.any() && !ALIASED.any() && !LISTENER.any() {
+        return;
+    }
+    // SAFETY: the kernel wrote msg_controllen bytes of control messages at msg_control;
+    // the CMSG macros stay inside them.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
+                let data = libc::CMSG_DATA(c).cast::<c_int>();
+                let len = (*c).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
+                for k in 0..len / core::mem::size_of::<c_int>() {
+                    forget(data.add(k).read_unaligned());
+                }
+            }
+            c = libc::CMSG_NXTHDR(msg, c);
+        }
+    }
+}
+
 /// Records the state of a socket the shim just created (socket, socketpair, accept*):
 /// every table is written, so state left by a close the shim did not see is reset. On
 /// failure (no memory for the table) the descriptor is closed again so nothing leaks.

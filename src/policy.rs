@@ -103,11 +103,12 @@ fn secure_execution() -> bool {
     unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
 }
 
-/// Reads the policy variables once. Secure-execution (setuid) processes ignore them.
-/// A variable with an unknown value is ignored, with one line on stderr.
-extern "C" fn load() {
+/// Reads the policy variables once (from the constructor). Secure-execution (setuid)
+/// processes ignore them. A variable with an unknown value is ignored, with one line on
+/// stderr. Returns whether this is a secure-execution process.
+pub fn load() -> bool {
     if secure_execution() {
-        return;
+        return true;
     }
     let mut p = 0;
     match parse_personality(env(c"SOCKSHIM_PERSONALITY")) {
@@ -142,11 +143,8 @@ extern "C" fn load() {
         }
     }
     POLICY.fetch_or(p, Ordering::Relaxed);
+    false
 }
-
-#[used]
-#[unsafe(link_section = ".init_array")]
-static LOAD: extern "C" fn() = load;
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,7 @@
 //! ([`cancellable`]), and a single-threaded process skips the switch, as glibc's
 //! `SINGLE_THREAD_P` does.
 
-use core::ffi::{c_int, c_long, c_uint, c_void};
+use core::ffi::{c_char, c_int, c_long, c_uint, c_void};
 
 /// A kernel error number (positive), as the kernel returned it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -406,15 +406,129 @@ pub fn nofile_limit() -> u64 {
     }
 }
 
-/// The identity of the open file behind `fd` (device and inode; a socket's inode is
-/// its own).
-pub fn file_id(fd: c_int) -> SysResult<(u64, u64)> {
+/// fstat(2).
+pub fn fstat(fd: c_int) -> SysResult<libc::stat> {
     // SAFETY: stat is plain data; all-zero is valid.
     let mut st: libc::stat = unsafe { core::mem::zeroed() };
     // SAFETY: an out-pointer to our local of the kernel's layout (fstat's struct stat
     // is glibc's on x86_64 and aarch64).
     unsafe { raw(libc::SYS_fstat, args!(fd, &raw mut st))? };
-    Ok((st.st_dev as u64, st.st_ino as u64))
+    Ok(st)
+}
+
+/// The identity of the open file behind `fd` (device and inode; a socket's inode is
+/// its own).
+pub fn file_id(fd: c_int) -> SysResult<(u64, u64)> {
+    fstat(fd).map(|st| (st.st_dev, st.st_ino))
+}
+
+/// The inode of the socket behind `fd`; ENOTSOCK for any other file.
+pub fn socket_inode(fd: c_int) -> SysResult<u64> {
+    let st = fstat(fd)?;
+    if st.st_mode & libc::S_IFMT == libc::S_IFSOCK {
+        Ok(st.st_ino)
+    } else {
+        Err(Errno(libc::ENOTSOCK))
+    }
+}
+
+/// Copies `len` bytes at `remote` in this process's own memory to `local`, through the
+/// kernel (process_vm_readv): an unmapped address is EFAULT, never a fault. Returns the
+/// bytes copied, which stop early at the first unreadable page.
+///
+/// # Safety
+/// `local` is valid for writes of `len` bytes.
+pub unsafe fn read_own_memory(
+    remote: *const c_void,
+    local: *mut c_void,
+    len: usize,
+) -> SysResult<usize> {
+    let l = libc::iovec {
+        iov_base: local,
+        iov_len: len,
+    };
+    let r = libc::iovec {
+        iov_base: remote as *mut c_void,
+        iov_len: len,
+    };
+    // SAFETY: the kernel writes at most `len` bytes at `local` (the caller's contract)
+    // and checks `remote`.
+    unsafe {
+        raw(
+            libc::SYS_process_vm_readv,
+            args!(getpid(), &raw const l, 1, &raw const r, 1, 0),
+        )
+    }
+}
+
+/// Does the path exist? (newfstatat, for the rare fallback paths.)
+pub fn fstatat(path: &core::ffi::CStr) -> SysResult<()> {
+    // SAFETY: stat is plain data; all-zero is valid.
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: a NUL-terminated path and an out-pointer to our local.
+    unsafe {
+        raw(
+            libc::SYS_newfstatat,
+            args!(libc::AT_FDCWD, path.as_ptr(), &raw mut st, 0),
+        )
+        .map(drop)
+    }
+}
+
+/// getpid(2).
+pub fn getpid() -> c_int {
+    // SAFETY: no arguments.
+    unsafe { raw(libc::SYS_getpid, args!()) }.map_or(0, |p| p as c_int)
+}
+
+/// execve(2).
+///
+/// # Safety
+/// The kernel checks the pointers.
+pub unsafe fn execve(
+    path: *const c_char,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> SysResult<()> {
+    // SAFETY: forwarded contract.
+    unsafe { raw(libc::SYS_execve, args!(path, argv, envp)).map(drop) }
+}
+
+/// execveat(2).
+///
+/// # Safety
+/// The kernel checks the pointers.
+pub unsafe fn execveat(
+    dirfd: c_int,
+    path: *const c_char,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    flags: c_int,
+) -> SysResult<()> {
+    // SAFETY: forwarded contract.
+    unsafe { raw(libc::SYS_execveat, args!(dirfd, path, argv, envp, flags)).map(drop) }
+}
+
+/// # Safety
+/// `msg` is passed to the kernel, which checks it.
+pub unsafe fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags: c_int) -> SysResult<usize> {
+    // SAFETY: the kernel validates the header and what it points to.
+    cancellable(|| unsafe { raw(libc::SYS_recvmsg, args!(fd, msg, flags)) })
+}
+
+/// # Safety
+/// `msgs` and `timeout` are passed to the kernel, which checks them.
+pub unsafe fn recvmmsg(
+    fd: c_int,
+    msgs: *mut libc::mmsghdr,
+    n: c_uint,
+    flags: c_int,
+    timeout: *mut libc::timespec,
+) -> SysResult<c_int> {
+    // SAFETY: the kernel validates the vector and the timeout.
+    cancellable(|| unsafe {
+        raw(libc::SYS_recvmmsg, args!(fd, msgs, n, flags, timeout)).map(|v| v as c_int)
+    })
 }
 
 /// # Safety

@@ -15,13 +15,16 @@
 //! - Lock-free and async-signal-safe: pages come from raw `mmap` (never malloc), are
 //!   installed with a compare-and-swap (the loser unmaps its page), and are never freed.
 //!   Bits are set and cleared with atomic OR/AND. `fork` copies the pages with the rest
-//!   of memory, so the child sees the parent's state.
+//!   of memory, so the child sees the parent's state. A vfork child, which shares the
+//!   parent's memory, reads the table but never changes it ([`process::owns_table`],
+//!   asked only when a bit would change).
 //! - Reads are cheap for the write path: [`FdBitmap::get`] is one relaxed load of
 //!   `any` while no descriptor was ever marked, and three dependent loads after.
 
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
+use crate::process;
 use crate::sys::{self, Errno, SysResult};
 
 const LEAF_BITS: u32 = 15;
@@ -103,6 +106,12 @@ impl FdBitmap {
         Some((leaf.0.get(w)?, bit))
     }
 
+    /// Was any descriptor ever added? (Once true, stays true.)
+    #[inline(always)]
+    pub fn any(&self) -> bool {
+        self.any.load(Ordering::Relaxed)
+    }
+
     /// Is `fd` in the set?
     #[inline]
     pub fn get(&self, fd: i32) -> bool {
@@ -111,7 +120,8 @@ impl FdBitmap {
     }
 
     /// Adds or removes `fd`. Adding may map up to two pages (ENOMEM if that fails);
-    /// removing never allocates. Negative descriptors are ignored.
+    /// removing never allocates. Negative descriptors are ignored, and so is a change
+    /// asked for by a vfork child.
     pub fn set(&self, fd: i32, on: bool) -> SysResult<()> {
         if !on {
             self.clear(fd);
@@ -120,6 +130,9 @@ impl FdBitmap {
         let Some((t, m, w, bit)) = locate(fd) else {
             return Ok(());
         };
+        if self.get(fd) || !process::owns_table() {
+            return Ok(());
+        }
         let mid = page_in(self.top.get(t).ok_or(Errno(libc::EBADF))?)?;
         let leaf = page_in(mid.0.get(m).ok_or(Errno(libc::EBADF))?)?;
         self.any.store(true, Ordering::Relaxed);
@@ -132,7 +145,10 @@ impl FdBitmap {
     /// Removes `fd` (never allocates).
     #[inline]
     pub fn clear(&self, fd: i32) {
-        if let Some((w, bit)) = self.word(fd) {
+        if let Some((w, bit)) = self.word(fd)
+            && w.load(Ordering::Relaxed) & bit != 0
+            && process::owns_table()
+        {
             w.fetch_and(!bit, Ordering::Relaxed);
         }
     }
@@ -146,7 +162,7 @@ impl FdBitmap {
     /// Removes every descriptor in `first..=last` (close_range). Only mapped pages are
     /// visited, a word at a time.
     pub fn clear_range(&self, first: u32, last: u32) {
-        if !self.any.load(Ordering::Relaxed) || first > i32::MAX as u32 {
+        if !self.any.load(Ordering::Relaxed) || first > i32::MAX as u32 || !process::owns_table() {
             return;
         }
         let last = last.min(i32::MAX as u32);

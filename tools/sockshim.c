@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef SOCKSHIM_LIB_REL
@@ -85,6 +86,18 @@ static void library_path(char out[PATH_MAX])
     if (strpbrk(out, " :") != NULL) die("the library's path '%s' contains a space or a colon", out);
 }
 
+/* Is `word` (not NUL-terminated) the file `lib` is? (Any path to it: a second copy of
+ * the library in one process would be a second, inactive descriptor table.) */
+static int same_file(const char *word, size_t len, const struct stat *lib)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    if (len == 0 || len >= sizeof path) return 0;
+    memcpy(path, word, len);
+    path[len] = '\0';
+    return stat(path, &st) == 0 && st.st_dev == lib->st_dev && st.st_ino == lib->st_ino;
+}
+
 /* LD_PRELOAD with `lib` appended, unless it is already there. */
 static void append_preload(const char *lib)
 {
@@ -93,13 +106,15 @@ static void append_preload(const char *lib)
         set("LD_PRELOAD", lib);
         return;
     }
-    size_t len = strlen(lib);
+    struct stat self;
+    if (stat(lib, &self) != 0) die("cannot find the library %s", lib);
     for (const char *p = old; *p != '\0';) {
         p += strspn(p, " :");
         size_t word = strcspn(p, " :");
-        if (word == len && memcmp(p, lib, len) == 0) return;
+        if (same_file(p, word, &self)) return;
         p += word;
     }
+    size_t len = strlen(lib);
     size_t total = strlen(old) + 1 + len + 1;
     char *value = malloc(total);
     if (value == NULL) die("%s", strerror(errno));
