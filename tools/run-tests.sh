@@ -59,6 +59,9 @@ check "header links and runs" bash -c "$CC -std=c11 $WARN -Iinclude c-tests/head
 check "make install / pkg-config / make uninstall" tools/check-install.sh
 check "a bare 'make' runs the conformance report" bash -c "make -n | grep -q 'c-tests/report.py'"
 
+stage "Reliability (CI-sized): storms, fork/exec, churn, fuzzer, limits, ASan/UBSan, valgrind, Miri" \
+    bash c-tests/stress/run.sh --ci
+
 stage "Conformance suite: every case linked and preloaded, both personalities" \
     $PYTHON c-tests/report.py --lib "$PWD/target/release/libsockshim.so" \
     --native build/conformance-native --linked build/conformance-linked --check
