@@ -66,6 +66,7 @@ static int nsent;
 static int *sig_target, *sig_kind, *sig_count, *sig_where, *sig_by;
 static double *sent_at, *handled_at;
 static long stray;
+static long handled_total; /* atomic */
 
 struct thr {
     int idx;
@@ -81,6 +82,7 @@ struct thr {
     long in_call[NK], outside[NK];
     long eintr_live; /* atomic */
     int pause_req, paused; /* atomic: main asks the thread to stay outside paccept for a while */
+    int held_to_end;       /* signals sent that both its masks block: pending until it ends */
     double worst_eintr_ms, worst_ret_ms, sum_eintr_ms;
 };
 static struct thr T[MAXT];
@@ -109,6 +111,7 @@ static void handler(int sig, siginfo_t *si, void *uc)
     int where = temp ? 1 : own ? 2 : 3;
     int k = sig == sig_of[KA] ? KA : sig == sig_of[KB] ? KB : KR;
     __atomic_add_fetch(&sig_count[seq], 1, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&handled_total, 1, __ATOMIC_RELAXED);
     sig_where[seq] = where;
     sig_by[seq] = self;
     handled_at[seq] = t;
@@ -400,9 +403,17 @@ int main(int argc, char **argv)
             timed_out = 1;
             break;
         }
-        if (nsent < max_sigs - 100 - nthreads * 2) {
+        /* Pending signals count against the user's RLIMIT_SIGPENDING, shared by every
+         * process of this user: keep at most a few thousand in flight, and at most 32 per
+         * thread that stay pending to the end (both of its masks block them). */
+        long in_flight = nsent - __atomic_load_n(&handled_total, __ATOMIC_RELAXED);
+        if (nsent < max_sigs - 100 - nthreads * 2 && in_flight < 2000) {
             uint64_t x = rnd(&rng);
-            send_signal((int)(x % (uint64_t)nthreads), (int)((x >> 20) % NK));
+            int t = (int)(x % (uint64_t)nthreads), k = (int)((x >> 20) % NK);
+            int to_end = T[t].closed && !T[t].unblocks[k];
+            if (!to_end || T[t].held_to_end < 32) {
+                if (send_signal(t, k) >= 0 && to_end) T[t].held_to_end++;
+            }
         }
         sleep_us(50 + (long)(rnd(&rng) % 300));
     }
