@@ -8,7 +8,9 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 
 static void set_nosig(int fd)
 {
@@ -315,6 +317,27 @@ static void t_nosigpipe_stale_number_scm_rights(void)
     }
 }
 
+/* Found by the stress fuzzer: Linux's getsockopt can succeed with a positive value (IPV6
+ * options with an optlen it cannot write back return the bytes not copied); glibc passes
+ * it through, and so must the shim. */
+static void t_getsockopt_positive_result(void)
+{
+    if (!have_ipv6()) skip("no IPv6");
+    char *ro = page_with_prot(PROT_READ | PROT_WRITE);
+    for (int i = 0; i < 4096; i++) ro[i] = (char)(i * 7);
+    OK(mprotect(ro, 4096, PROT_READ));
+    socklen_t *rolen = (socklen_t *)(void *)(ro + 64);
+    int s = OK(socket(AF_INET6, SOCK_STREAM, 0));
+    errno = 0;
+    long want = syscall(SYS_getsockopt, s, IPPROTO_IPV6, IPV6_DSTOPTS, ro, rolen);
+    int want_errno = errno;
+    errno = 0;
+    long got = getsockopt(s, IPPROTO_IPV6, IPV6_DSTOPTS, ro, rolen);
+    CHECK(got == want && (want != -1 || errno == want_errno), "getsockopt gave %ld (errno %d), the kernel %ld (%d)",
+          got, errno, want, want_errno);
+    note("the kernel's answer: %ld", want);
+}
+
 const struct tcase cases_edges[] = {
     CLAUSE(nosigpipe_writev_empty, SRC_SPEC,
            "\"Calls without no-SIGPIPE behave exactly as they do without the shim\" and the conversion is invisible: "
@@ -350,5 +373,8 @@ const struct tcase cases_edges[] = {
            "\"A descriptor number reused by a call the shim did not see ... must never keep stale state\": after "
            "glibc's fclose of a fdopen'ed no-SIGPIPE socket, a plain socket received there with SCM_RIGHTS "
            "(recvmsg, recvmmsg) is plain."),
+    CLAUSE(getsockopt_positive_result, SRC_SPEC,
+           "\"Calls without no-SIGPIPE behave exactly as they do without the shim\": getsockopt returns the "
+           "kernel's result as it is, a positive one included."),
 };
 const size_t n_cases_edges = sizeof cases_edges / sizeof cases_edges[0];

@@ -399,9 +399,9 @@ pub unsafe extern "C" fn setsockopt(
     val: *const c_void,
     len: socklen_t,
 ) -> c_int {
-    unit(if level == libc::SOL_SOCKET && name == SO_NOSIGPIPE {
+    ret(if level == libc::SOL_SOCKET && name == SO_NOSIGPIPE {
         // SAFETY: forwarded contract.
-        unsafe { nosigpipe::setsockopt(fd, val, len) }
+        unsafe { nosigpipe::setsockopt(fd, val, len) }.map(|()| 0)
     } else {
         // SAFETY: forwarded contract.
         unsafe { sys::setsockopt(fd, level, name, val, len) }
@@ -409,7 +409,8 @@ pub unsafe extern "C" fn setsockopt(
 }
 
 /// getsockopt(2). SOL_SOCKET/SO_NOSIGPIPE reads the no-SIGPIPE state as an int 0 or 1;
-/// everything else goes to the kernel.
+/// everything else goes to the kernel, whose result is returned as it is (a positive
+/// one included, as glibc does).
 ///
 /// # Safety
 /// The kernel checks `val` and `len`.
@@ -421,9 +422,9 @@ pub unsafe extern "C" fn getsockopt(
     val: *mut c_void,
     len: *mut socklen_t,
 ) -> c_int {
-    unit(if level == libc::SOL_SOCKET && name == SO_NOSIGPIPE {
+    ret(if level == libc::SOL_SOCKET && name == SO_NOSIGPIPE {
         // SAFETY: forwarded contract.
-        unsafe { nosigpipe::getsockopt(fd, val, len) }
+        unsafe { nosigpipe::getsockopt(fd, val, len) }.map(|()| 0)
     } else {
         // SAFETY: forwarded contract.
         unsafe { sys::getsockopt(fd, level, name, val, len) }

@@ -286,9 +286,9 @@ pub unsafe fn getsockopt(
     name: c_int,
     val: *mut c_void,
     len: *mut socklen_t,
-) -> SysResult<()> {
+) -> SysResult<c_int> {
     // SAFETY: the kernel validates the pointers.
-    unsafe { raw(libc::SYS_getsockopt, args!(fd, level, name, val, len)).map(drop) }
+    unsafe { raw(libc::SYS_getsockopt, args!(fd, level, name, val, len)).map(|v| v as c_int) }
 }
 
 /// # Safety
@@ -299,9 +299,9 @@ pub unsafe fn setsockopt(
     name: c_int,
     val: *const c_void,
     len: socklen_t,
-) -> SysResult<()> {
+) -> SysResult<c_int> {
     // SAFETY: the kernel validates the pointer.
-    unsafe { raw(libc::SYS_setsockopt, args!(fd, level, name, val, len)).map(drop) }
+    unsafe { raw(libc::SYS_setsockopt, args!(fd, level, name, val, len)).map(|v| v as c_int) }
 }
 
 /// An integer socket option read into our own buffer.

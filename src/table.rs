@@ -189,19 +189,24 @@ impl FdBitmap {
     /// the word, word, mask of its bits inside the range)`.
     fn for_each_word(&self, first: u32, last: u32, mut f: impl FnMut(u32, &AtomicU64, u64)) {
         const LEAF_SPAN: u32 = 1 << LEAF_BITS;
+        const MID_SPAN: u32 = 1 << (LEAF_BITS + MID_BITS);
         let mut leaf_start = first & !(LEAF_SPAN - 1);
         while leaf_start <= last {
             let (t, m) = (
                 (leaf_start >> (LEAF_BITS + MID_BITS)) as usize,
                 ((leaf_start >> LEAF_BITS) as usize) & (MID_LEN - 1),
             );
-            let leaf = self
-                .top
-                .get(t)
-                .and_then(page)
-                .and_then(|mid| mid.0.get(m))
-                .and_then(page);
-            if let Some(leaf) = leaf {
+            let Some(mid) = self.top.get(t).and_then(page) else {
+                // Nothing mapped under this top entry: skip its 2^24 descriptors at once.
+                match (leaf_start | (MID_SPAN - 1)).checked_add(1) {
+                    Some(next) => {
+                        leaf_start = next;
+                        continue;
+                    }
+                    None => break,
+                }
+            };
+            if let Some(leaf) = mid.0.get(m).and_then(page) {
                 let lo = first.max(leaf_start) - leaf_start;
                 let hi = last.min(leaf_start + (LEAF_SPAN - 1)) - leaf_start;
                 for w in (lo / 64)..=(hi / 64) {
