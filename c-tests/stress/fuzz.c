@@ -537,9 +537,12 @@ struct call {
 
 static const int fcntl_cmds[] = { F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD, F_DUPFD_CLOEXEC, F_GETOWN,
                                   F_SETOWN, F_GETPIPE_SZ, F_SETPIPE_SZ, F_GETSIG, F_SETSIG, F_GETLK, F_SETLK,
-                                  F_OFD_GETLK, F_OFD_SETLK, F_GETLEASE, F_ADD_SEALS, F_GET_SEALS, F_GETOWN_EX,
-                                  F_SETOWN_EX, -1, 9999, F_GETNOSIGPIPE, F_SETNOSIGPIPE };
-#define N_FCNTL_LINUX 23 /* the last two are sockshim's */
+                                  F_GETLEASE, F_ADD_SEALS, F_GET_SEALS, F_GETOWN_EX, F_SETOWN_EX, -1, 9999,
+                                  F_GETNOSIGPIPE, F_SETNOSIGPIPE };
+/* The last two are sockshim's. No open-file-description locks (F_OFD_*): the twin
+ * worlds share inodes (/dev/null, the one anonymous inode of every eventfd and epoll
+ * descriptor), so a lock taken in one world conflicts with its twin's. */
+#define N_FCNTL_LINUX 21
 
 static const int sol_opts[] = { SO_REUSEADDR, SO_KEEPALIVE, SO_TYPE, SO_ERROR, SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO,
                                 SO_SNDTIMEO, SO_ACCEPTCONN, SO_PROTOCOL, SO_DOMAIN, SO_PRIORITY, SO_REUSEPORT,
