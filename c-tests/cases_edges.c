@@ -271,6 +271,7 @@ static void t_nosigpipe_stale_number_scm_rights(void)
             char buf[CMSG_SPACE(sizeof(int))];
             struct cmsghdr align;
         } u;
+        memset(&u, 0, sizeof u);
         struct msghdr m;
         memset(&m, 0, sizeof m);
         m.msg_iov = &iov;

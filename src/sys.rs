@@ -655,15 +655,25 @@ pub unsafe fn block_user_sigset(
     Ok((unsafe { set.read_unaligned() }, old))
 }
 
-/// Reads a `u32` from caller memory through the kernel (as [`read_user_sigset`]): a
-/// private futex wait with a zero timeout reads an aligned word and compares it, and
-/// whatever the comparison, returns at once (EAGAIN or ETIMEDOUT) without sleeping.
-/// An unaligned `p` is checked as the two aligned words it straddles (an aligned word
-/// never crosses a page, so those probes cover exactly the pages the bytes are on).
+/// Reads a `u32` from caller memory through the kernel (as [`read_user_sigset`]):
+/// exactly its four bytes with process_vm_readv; where a sandbox refuses that call,
+/// a private futex wait with a zero timeout, which reads an aligned word and compares
+/// it, and whatever the comparison, returns at once (EAGAIN or ETIMEDOUT) without
+/// sleeping. An unaligned `p` is then checked as the two aligned words it straddles
+/// (an aligned word never crosses a page, so those probes cover exactly the pages the
+/// bytes are on).
 ///
 /// # Safety
 /// As [`read_user_sigset`].
 pub unsafe fn read_user_u32(p: *const u32) -> SysResult<u32> {
+    let mut v: u32 = 0;
+    // SAFETY: `v` is four bytes of ours.
+    match unsafe { read_own_memory(p.cast(), (&raw mut v).cast(), 4) } {
+        Ok(4) => return Ok(v),
+        Ok(_) => return Err(Errno(libc::EFAULT)),
+        Err(Errno(libc::EFAULT)) => return Err(Errno(libc::EFAULT)),
+        Err(_) => {} // ENOSYS or EPERM (seccomp): the futex probe below
+    }
     let first = (p as usize) & !3;
     let last = (p as usize).wrapping_add(3) & !3;
     probe_word(first)?;

@@ -61,6 +61,9 @@ check "a bare 'make' runs the conformance report" bash -c "make -n | grep -q 'c-
 
 stage "Benchmarks, smoke run (each benchmark once, briefly; figures: make bench)" bash bench/run.sh --smoke
 
+stage "Reliability (CI-sized): storms, fork/exec, churn, fuzzer, limits, ASan/UBSan, valgrind, Miri" \
+    bash c-tests/stress/run.sh --ci
+
 stage "Real programs under the shim" bash c-tests/real/run.sh
 
 stage "Conformance suite: every case linked and preloaded, both personalities" \
