@@ -12,7 +12,10 @@
 //!    caller's mask**: `rt_sigprocmask(SIG_BLOCK, mask, &old)`. A bad pointer gives
 //!    EFAULT before anything else, even for a bad descriptor (clauses 1-2), and
 //!    nothing changed. Otherwise the thread now blocks `old | mask`: blocking more
-//!    delivers nothing, so every later check runs with no signal able to slip in.
+//!    delivers nothing. In step 2 that is (about) the mask paccept must install
+//!    anyway; in step 3 the caller's mask goes back at once, since a handler must run
+//!    under either the caller's mask (a signal "before the call") or `mask`, never
+//!    under their union.
 //!    The wait mask `wait` is `mask` minus the signals the C library reserves (glibc:
 //!    32 and 33), as `pthread_sigmask` does, so `pthread_cancel` and `setuid` keep
 //!    working (clause 8). The caller's mask is restored on every return, success or
@@ -110,7 +113,8 @@
 //! restore), whether a connection is pending or the call waits; 2 when the mask
 //! changes nothing (the restore is skipped); one more when the mask held a reserved
 //! signal. Step 3 with a connection pending on a blocking listener: probe,
-//! getsockopt, rt_sigpending, ppoll, rt_sigprocmask, accept4 and the restore (7; the
+//! the caller's mask back, getsockopt, rt_sigpending, ppoll, rt_sigprocmask, accept4
+//! and the restore (8; the
 //! restore is skipped when the mask blocks nothing the caller does not; one more
 //! rt_sigprocmask when a held signal must be delivered). Linux's ppoll (like pselect
 //! and epoll_pwait) reports a ready descriptor without delivering pending signals, so
@@ -174,6 +178,10 @@ pub unsafe fn paccept_masked(
     let r = if old & !wait == 0 {
         extending(&mut m, wait, reserved, accept_once)
     } else {
+        // Back to the caller's mask until ppoll installs `wait` atomically: under
+        // `old | mask` a signal both let through would run its handler under a mask
+        // that is neither the caller's nor paccept's (the reliability storm saw it).
+        m.restore();
         unblocking(&mut m, s, wait, reserved, accept_once)
     };
     m.restore();
