@@ -6,16 +6,16 @@
 //! A user-space `sigprocmask(mask); accept4(); sigprocmask(old)` is the pselect race
 //! (LESSONS.md pitfall 10) when `mask` unblocks a signal that the caller's mask blocks:
 //! such a signal can run its handler between the two calls and accept4 then sleeps.
-//! Which case applies is known after one system call:
+//! Which case applies is known after two system calls that change nothing:
 //!
-//! 1. **The mask is read first, through the kernel, in a call that also returns the
-//!    caller's mask**: `rt_sigprocmask(SIG_BLOCK, mask, &old)`. A bad pointer gives
-//!    EFAULT before anything else, even for a bad descriptor (clauses 1-2), and
-//!    nothing changed. Otherwise the thread now blocks `old | mask`: blocking more
-//!    delivers nothing. In step 2 that is (about) the mask paccept must install
-//!    anyway; in step 3 the caller's mask goes back at once, since a handler must run
-//!    under either the caller's mask (a signal "before the call") or `mask`, never
-//!    under their union.
+//! 1. **The mask is read first, through the kernel** (`rt_sigprocmask` with an invalid
+//!    `how`, which copies the set in and changes nothing): a bad pointer gives EFAULT
+//!    before anything else, even for a bad descriptor (clauses 1-2). Then the caller's
+//!    mask `old` (`rt_sigprocmask(SIG_BLOCK, {})`). Neither call changes the mask, so
+//!    a signal arriving meanwhile runs under the caller's mask, as one that came just
+//!    before the call would. (A single `rt_sigprocmask(SIG_BLOCK, mask, &old)` would
+//!    read both, but leave the thread under `old | mask` for an instant: a handler
+//!    running there would run under neither mask; the reliability storm caught it.)
 //!    The wait mask `wait` is `mask` minus the signals the C library reserves (glibc:
 //!    32 and 33), as `pthread_sigmask` does, so `pthread_cancel` and `setuid` keep
 //!    working (clause 8). The caller's mask is restored on every return, success or
@@ -25,8 +25,8 @@
 //!    no race to close: every signal `wait` lets through is one the caller lets
 //!    through too, so one arriving before the sleep is indistinguishable from one that
 //!    arrived before the call, and no such signal can be pending at entry (clause 5
-//!    has nothing to deliver). The thread's mask already is `wait` (set to exactly
-//!    `wait` if `mask` held a reserved signal), and accept4 runs under it: it returns
+//!    has nothing to deliver). The thread's mask is set to `wait`, and accept4 runs
+//!    under it: it returns
 //!    a connection, EAGAIN on a non-blocking listener, or its error at once (EBADF,
 //!    ENOTSOCK, EINVAL, EOPNOTSUPP, EMFILE: none of them delivers a signal, as the mask
 //!    only blocks more than the caller's), or sleeps under `wait`, where a signal it
@@ -109,25 +109,24 @@
 //! asleep under the wrong mask would show the whole run. Step 2 has no such window.
 //!
 //! # Cost (system calls per paccept, counted by `bench/syscalls.sh`)
-//! A paccept with a NULL mask is exactly accept4 (1). Step 2: 3 (probe, accept4,
-//! restore), whether a connection is pending or the call waits; 2 when the mask
-//! changes nothing (the restore is skipped); one more when the mask held a reserved
-//! signal. Step 3 with a connection pending on a blocking listener: probe,
-//! the caller's mask back, getsockopt, rt_sigpending, ppoll, rt_sigprocmask, accept4
-//! and the restore (8; the
+//! A paccept with a NULL mask is exactly accept4 (1). Step 2: 5 (probe, the caller's
+//! mask, install, accept4, restore), whether a connection is pending or the call
+//! waits; 3 when the mask equals the caller's (nothing to install or restore). Step 3
+//! with a connection pending on a blocking listener: probe, the caller's mask,
+//! getsockopt, rt_sigpending, ppoll, rt_sigprocmask, accept4 and the restore (8; the
 //! restore is skipped when the mask blocks nothing the caller does not; one more
 //! rt_sigprocmask when a held signal must be delivered). Linux's ppoll (like pselect
 //! and epoll_pwait) reports a ready descriptor without delivering pending signals, so
 //! in step 3 clause 5 costs at least one system call beyond ppoll + accept4, and the
-//! check that the mask is readable (clause 1) one more: the target of 2 is
-//! out of reach there; it is met only in step 2's degenerate case.
+//! check that the mask is readable (clause 1) and reading the caller's mask one more
+//! each: the target of 2 is out of reach with a mask that changes anything.
 
 use core::ffi::c_int;
 
 use libc::{sockaddr, socklen_t};
 
 use crate::accept::{self, Call};
-use crate::flags::{self, Disposition, Split, sigbit};
+use crate::flags::{self, Disposition, Split};
 use crate::sys::{self, Errno, KernelSigset, SysResult};
 
 /// The thread's signal mask while paccept runs: what is installed now, and the
@@ -163,25 +162,22 @@ pub unsafe fn paccept_masked(
     mask: *const KernelSigset,
     split: Split,
 ) -> SysResult<c_int> {
-    // Step 1.
+    // Step 1: the mask through the kernel (EFAULT first, nothing changed), then the
+    // caller's (blocking the empty set changes nothing either).
     // SAFETY: the kernel reads the mask.
-    let (user, old) = unsafe { sys::block_user_sigset(mask)? };
+    let user = unsafe { sys::read_user_sigset(mask)? };
+    let old = sys::block(0)?;
     let reserved = flags::reserved_signals(libc::SIGRTMIN());
     let wait = flags::wait_mask(user, reserved);
-    let unblockable = sigbit(libc::SIGKILL) | sigbit(libc::SIGSTOP);
     let mut m = Mask {
         caller: old,
-        now: old | (user & !unblockable),
+        now: old,
     };
     // SAFETY: forwarded contract (the kernel checks the caller's pointers).
     let accept_once = || unsafe { accept::accept(s, addr, addrlen, split, Call::Paccept) };
     let r = if old & !wait == 0 {
         extending(&mut m, wait, reserved, accept_once)
     } else {
-        // Back to the caller's mask until ppoll installs `wait` atomically: under
-        // `old | mask` a signal both let through would run its handler under a mask
-        // that is neither the caller's nor paccept's (the reliability storm saw it).
-        m.restore();
         unblocking(&mut m, s, wait, reserved, accept_once)
     };
     m.restore();
@@ -195,7 +191,6 @@ fn extending(
     reserved: KernelSigset,
     accept_once: impl Fn() -> SysResult<c_int>,
 ) -> SysResult<c_int> {
-    // `now` is `old | mask` = `wait` unless the mask held a reserved signal.
     m.set(wait)?;
     loop {
         match accept_once() {

@@ -637,24 +637,6 @@ pub unsafe fn read_user_sigset(set: *const KernelSigset) -> SysResult<KernelSigs
     Ok(unsafe { set.read_unaligned() })
 }
 
-/// Reads an 8-byte signal set from caller memory through the kernel and blocks its
-/// signals in the same call: `rt_sigprocmask(SIG_BLOCK, set, &old)`. EFAULT when the
-/// memory is unreadable (then nothing changed), never a crash. Returns the set and the
-/// thread's mask before the call. Blocking more signals delivers none, so this probe is
-/// safe before any check; the caller restores `old` (or installs its own mask) later.
-///
-/// # Safety
-/// As [`read_user_sigset`].
-pub unsafe fn block_user_sigset(
-    set: *const KernelSigset,
-) -> SysResult<(KernelSigset, KernelSigset)> {
-    let mut old: KernelSigset = 0;
-    // SAFETY: the kernel checks `set`; `old` is our local of the kernel's size.
-    unsafe { sigprocmask(libc::SIG_BLOCK, set, &mut old)? };
-    // SAFETY: the kernel has just read these 8 bytes; unaligned reads are allowed.
-    Ok((unsafe { set.read_unaligned() }, old))
-}
-
 /// Reads a `u32` from caller memory through the kernel (as [`read_user_sigset`]):
 /// exactly its four bytes with process_vm_readv; where a sandbox refuses that call,
 /// a private futex wait with a zero timeout, which reads an aligned word and compares
