@@ -154,9 +154,11 @@ What the figures say:
 - **paccept with a mask is bounded by system calls**, which cost 200-300 ns each on
   this virtual machine. The common case, a mask that only adds signals to the thread's
   own (a thread that blocks nothing and holds some signals off while it waits), now
-  takes {pend_mask} calls: `rt_sigprocmask(SIG_BLOCK)` reads the mask and saves the caller's,
-  `accept4` sleeps under the mask (the kernel checks the descriptor and applies
-  SA_RESTART), and the restore; it was 8. A mask that unblocks a signal the thread
+  takes {pend_mask} calls: the mask and the caller's mask are read through the kernel
+  without changing anything, the mask is installed, `accept4` sleeps under it (the
+  kernel checks the descriptor and applies SA_RESTART), and the restore; it was 8.
+  (Reading and installing in one `rt_sigprocmask(SIG_BLOCK)` would save two calls,
+  but can run a handler under neither mask; the reliability storm caught that.) A mask that unblocks a signal the thread
   blocks (the pselect idiom) needs a wait that installs the mask atomically, so `ppoll`
   and its bookkeeping: {pend_unbl} calls with a connection pending (was 8), about 2 us more
   server CPU per connection. The issue's target of 2 calls is out of reach for any Linux
