@@ -1,29 +1,49 @@
-//! The descriptor table at 2^20: 10,000 descriptor numbers spread over 0..2^20, set
-//! in the library's own tables (the code the exports use), and the bytes mapped for
-//! them (`FdBitmap::mapped_bytes`). Needs no descriptors, so no RLIMIT_NOFILE.
-//! Built by bench/run.sh with rustc against target/release/libsockshim.rlib.
+//! The descriptor tables at 2^20: 10,000 descriptor numbers spread over 0..2^20 with
+//! the library's own code (the code the exports use), and the bytes mapped for them
+//! (`FdBitmap::mapped_bytes`). Needs no descriptors at those numbers, so no
+//! RLIMIT_NOFILE. Built by bench/run.sh with rustc against target/release/libsockshim.rlib.
+//!
+//! Three phases, in the order a program would meet them:
+//! 1. the dups that spread the sockets (`may_share`, what the shim's dup2 records),
+//!    before the process's first F_SETNOSIGPIPE: the alias table is not kept yet;
+//! 2. the 10,000 numbers made no-SIGPIPE;
+//! 3. the same dups again after a first F_SETNOSIGPIPE (on a socket of this program),
+//!    when the alias table is kept: the case that still costs a second bitmap.
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+
+use sockshim::nosigpipe;
 use sockshim::table::{ALIASED, NOSIGPIPE};
 
 fn main() {
     const N: i32 = 10_000;
     let spread = ((1 << 20) - 200) / N;
+    let numbers = || (0..N).map(|i| 100 + i * spread);
     let before = NOSIGPIPE.mapped_bytes() + ALIASED.mapped_bytes();
-    for i in 0..N {
-        // What the shim's dup2 records: the target is an alias.
-        let _ = ALIASED.set(100 + i * spread, true);
+    for fd in numbers() {
+        let _ = nosigpipe::may_share(3, fd);
     }
-    let aliased = ALIASED.mapped_bytes();
-    for i in 0..N {
-        let _ = NOSIGPIPE.set(100 + i * spread, true);
+    let aliased_untracked = ALIASED.mapped_bytes();
+    for fd in numbers() {
+        let _ = NOSIGPIPE.set(fd, true);
     }
     let nosigpipe = NOSIGPIPE.mapped_bytes();
+    let (s, _peer) = UnixStream::pair().expect("socketpair");
+    let first_set = nosigpipe::set(s.as_raw_fd(), true).is_ok();
+    for fd in numbers() {
+        let _ = nosigpipe::may_share(3, fd);
+    }
+    let aliased_tracked = ALIASED.mapped_bytes();
     println!(
-        "{{\"range\":{},\"numbers\":{},\"max_fd\":{},\"bytes_before\":{},\"nosigpipe_bytes\":{},\"aliased_bytes\":{}}}",
+        "{{\"range\":{},\"numbers\":{},\"max_fd\":{},\"bytes_before\":{},\"nosigpipe_bytes\":{},\
+         \"aliased_bytes\":{},\"first_set_ok\":{},\"aliased_bytes_after_first_set\":{}}}",
         1 << 20,
         N,
         100 + (N - 1) * spread,
         before,
         nosigpipe,
-        aliased
+        aliased_untracked,
+        first_set,
+        aliased_tracked
     );
 }

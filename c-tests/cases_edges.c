@@ -187,6 +187,96 @@ static void t_nosigpipe_dup_before_any_socket(void)
     EXPECT_EQ(sig_count[SIGPIPE], 0);
 }
 
+/* Copies spread over the number range before the first F_SETNOSIGPIPE of the process
+ * (the shim only starts keeping its alias table then): a set or a clear through any
+ * copy shows through all of them, including one whose original was closed, and never
+ * through another socket, dup'ed or not. */
+static void t_nosigpipe_dup_spread_before_first_set(void)
+{
+    if (!shim_loaded()) skip("F_SETNOSIGPIPE needs sockshim");
+    struct rlimit rl;
+    OK(getrlimit(RLIMIT_NOFILE, &rl));
+    int high = rl.rlim_cur > 1000 ? 1000 : (int)rl.rlim_cur - 1;
+    int a = OK(socket(AF_INET, SOCK_STREAM, 0));
+    int b = OK(socket(AF_INET, SOCK_STREAM, 0));
+    int lone = OK(socket(AF_INET, SOCK_STREAM, 0));
+    int a1 = OK(dup2(a, high));
+    int a2 = OK(fcntl(a, F_DUPFD_CLOEXEC, high / 2));
+    int b1 = OK(dup(b));
+    int t = OK(socket(AF_INET, SOCK_STREAM, 0)); /* a copy whose original is gone */
+    int t1 = OK(dup3(t, high - 1, 0));
+    OK(close(t));
+
+    OK(fcntl(a2, F_SETNOSIGPIPE, 1));
+    EXPECT_EQ(getnosig(a), 1);
+    EXPECT_EQ(getnosig(a1), 1);
+    EXPECT_EQ(getnosig(a2), 1);
+    EXPECT_EQ(getnosig(b), 0);
+    EXPECT_EQ(getnosig(b1), 0);
+    EXPECT_EQ(getnosig(lone), 0);
+    EXPECT_EQ(getnosig(t1), 0);
+
+    int one = 1;
+    OK(setsockopt(b1, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one));
+    EXPECT_EQ(getnosig(b), 1);
+    OK(fcntl(t1, F_SETNOSIGPIPE, 1));
+    EXPECT_EQ(getnosig(t1), 1);
+    OK(fcntl(a1, F_SETNOSIGPIPE, 0));
+    EXPECT_EQ(getnosig(a), 0);
+    EXPECT_EQ(getnosig(a2), 0);
+    EXPECT_EQ(getnosig(b), 1);
+    EXPECT_EQ(getnosig(lone), 0);
+}
+
+/* The first F_SETNOSIGPIPE of a process races a thread that keeps dup'ing the same
+ * socket: every copy, made before, during or after it, ends up no-SIGPIPE, and a later
+ * clear reaches all of them. Each round is a fresh child, so each one is a first set. */
+#define FR_ROUNDS 150
+#define FR_DUPS 48
+static int fr_sock;
+static int fr_copies[FR_DUPS];
+static pthread_barrier_t fr_go;
+
+static void *fr_duper(void *p)
+{
+    (void)p;
+    pthread_barrier_wait(&fr_go);
+    for (int i = 0; i < FR_DUPS; i++) fr_copies[i] = dup(fr_sock);
+    return NULL;
+}
+
+static void t_nosigpipe_first_set_races_dup(void)
+{
+    if (!shim_loaded()) skip("F_SETNOSIGPIPE needs sockshim");
+    int missed = 0;
+    for (int r = 0; r < FR_ROUNDS; r++) {
+        pid_t pid = OK(fork());
+        if (pid == 0) {
+            fr_sock = socket(AF_UNIX, SOCK_STREAM, 0);
+            pthread_barrier_init(&fr_go, NULL, 2);
+            pthread_t th;
+            if (fr_sock < 0 || pthread_create(&th, NULL, fr_duper, NULL)) _exit(2);
+            pthread_barrier_wait(&fr_go);
+            for (volatile int spin = 0; spin < (r % 16) * 200; spin++) {
+            }
+            if (fcntl(fr_sock, F_SETNOSIGPIPE, 1)) _exit(2);
+            pthread_join(th, NULL);
+            for (int i = 0; i < FR_DUPS; i++)
+                if (fr_copies[i] < 0 || fcntl(fr_copies[i], F_GETNOSIGPIPE) != 1) _exit(1);
+            /* and the copies are known from now on: a clear shows through all of them */
+            if (fcntl(fr_sock, F_SETNOSIGPIPE, 0)) _exit(2);
+            for (int i = 0; i < FR_DUPS; i++)
+                if (fcntl(fr_copies[i], F_GETNOSIGPIPE) != 0) _exit(1);
+            _exit(0);
+        }
+        int st;
+        OK(waitpid(pid, &st, 0));
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) != 2, "round %d: child status %#x", r, st);
+        missed += WIFEXITED(st) && WEXITSTATUS(st) == 1;
+    }
+    EXPECT_EQ(missed, 0);
+}
+
 /* setsockopt() with a negative length is EINVAL for every option, SO_NOSIGPIPE too
  * (after the descriptor checks, as Linux's __sys_setsockopt orders them). */
 static void t_nosigpipe_setsockopt_negative_len(void)
@@ -413,6 +503,13 @@ const struct tcase cases_edges[] = {
     CLAUSE(nosigpipe_dup_before_any_socket, SRC_SPEC,
            "\"a later F_SETNOSIGPIPE through one copy shows through the others\", for a dup made before the process "
            "created any socket."),
+    CLAUSE(nosigpipe_dup_spread_before_first_set, SRC_SPEC,
+           "\"a later F_SETNOSIGPIPE through one copy shows through the others\", for copies spread over the "
+           "number range (dup, dup2, dup3, F_DUPFD_CLOEXEC) before the process's first F_SETNOSIGPIPE, and never "
+           "through another socket."),
+    CLAUSE(nosigpipe_first_set_races_dup, SRC_SPEC,
+           "\"Copied by dup ...; a later F_SETNOSIGPIPE through one copy shows through the others\", when the "
+           "process's first F_SETNOSIGPIPE races a thread that is dup'ing the socket: no copy is missed."),
     CLAUSE(nosigpipe_stale_number_scm_rights, SRC_SPEC,
            "\"A descriptor number reused by a call the shim did not see ... must never keep stale state\": after "
            "glibc's fclose of a fdopen'ed no-SIGPIPE socket, a plain socket received there with SCM_RIGHTS "

@@ -30,9 +30,10 @@
 use core::ffi::{CStr, c_char, c_int, c_void};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::nosigpipe;
 use crate::process;
 use crate::sys::{self, Errno, SysResult};
-use crate::table::{ALIASED, NOSIGPIPE};
+use crate::table::NOSIGPIPE;
 
 const VAR: &[u8] = b"SOCKSHIM_NOSIGPIPE_FDS=";
 
@@ -256,7 +257,7 @@ pub fn import(secure: bool) {
         // Marked as possibly sharing an open file (several may be copies of one socket),
         // so that F_SETNOSIGPIPE through one keeps showing through the others.
         let mark = |fd| {
-            let _ = ALIASED.set(fd, true);
+            let _ = nosigpipe::may_share(fd, fd);
             let _ = NOSIGPIPE.set(fd, true);
         };
         for (fd, ino) in entries(value) {

@@ -18,11 +18,12 @@
 //! is dropped and the plain call is made (LESSONS.md pitfall 6).
 
 use core::ffi::{c_int, c_uint, c_void};
-use core::sync::atomic::{Ordering, fence};
+use core::sync::atomic::{AtomicI32, AtomicU8, Ordering, fence};
 
 use libc::{sockaddr, socklen_t};
 
 use crate::flags;
+use crate::process;
 use crate::sys::{self, Errno, SysResult};
 use crate::table::{ALIASED, LISTENER, NOSIGPIPE};
 
@@ -235,17 +236,16 @@ pub fn adopt(fd: c_int, on: bool) -> SysResult<c_int> {
 }
 
 /// dup and friends: `new` is a copy of `old`, and so is its state. Both are remembered
-/// as possibly sharing an open file, *before* the state is copied: a concurrent
-/// F_SETNOSIGPIPE on `old` ([`set`]) then either sees the alias and propagates to `new`,
-/// or changed `old` early enough for the copy below to read it (both sides fence; the
-/// copy re-reads `old` until it is stable, so a late change is never overwritten).
+/// as possibly sharing an open file ([`may_share`]), *before* the state is copied: a
+/// concurrent F_SETNOSIGPIPE on `old` ([`set`]) then either sees the alias and
+/// propagates to `new`, or changed `old` early enough for the copy below to read it
+/// (both sides fence; the copy re-reads `old` until it is stable, so a late change is
+/// never overwritten).
 pub fn duplicated(old: c_int, new: c_int) -> SysResult<c_int> {
     if old == new {
         return Ok(new);
     }
-    let copied = ALIASED
-        .set(old, true)
-        .and_then(|()| ALIASED.set(new, true))
+    let copied = may_share(old, new)
         .and_then(|()| LISTENER.copy(old, new))
         .and_then(|()| {
             fence(Ordering::SeqCst);
@@ -330,40 +330,20 @@ pub fn close_range(first: c_uint, last: c_uint, flags: c_uint) -> SysResult<()> 
 }
 
 /// closefrom(3): close_range(lowfd, ~0U, 0), or where the kernel lacks it (before 5.9,
-/// or a seccomp filter), every open descriptor from `lowfd` up to RLIMIT_NOFILE,
-/// found with ppoll (POLLNVAL marks a closed one) 1024 at a time. glibc falls back to
-/// reading /proc/self/fd, which would need a descriptor of the shim's own.
+/// or a seccomp filter), every open descriptor from `lowfd` up to RLIMIT_NOFILE
+/// ([`sys::for_each_open`]). glibc falls back to reading /proc/self/fd, which would
+/// need a descriptor of the shim's own.
 pub fn closefrom(lowfd: c_uint) {
     if close_range(lowfd, c_uint::MAX, 0).is_ok() {
         return;
     }
-    const BATCH: usize = 1024;
-    let limit = sys::nofile_limit().min(i32::MAX as u64) as u32;
-    let mut base = lowfd;
-    while base < limit {
-        let n = ((limit - base) as usize).min(BATCH);
-        let mut fds = [libc::pollfd {
-            fd: -1,
-            events: 0,
-            revents: 0,
-        }; BATCH];
-        for (i, p) in fds.iter_mut().take(n).enumerate() {
-            p.fd = (base as usize + i) as c_int;
-        }
-        // SAFETY: `n` pollfds of ours, no mask.
-        if unsafe { sys::ppoll_now(fds.as_mut_ptr(), n, core::ptr::null()) }.is_err() {
-            return;
-        }
+    let limit = sys::nofile_limit().min(i32::MAX as u64) as c_uint;
+    if lowfd < limit {
         // closefrom is no cancellation point in glibc: plain closes.
-        for p in fds
-            .iter()
-            .take(n)
-            .filter(|p| p.revents & libc::POLLNVAL == 0)
-        {
-            forget(p.fd);
-            let _ = sys::close_now(p.fd);
-        }
-        base += n as u32;
+        let _ = sys::for_each_open(lowfd, limit - 1, |fd| {
+            forget(fd);
+            let _ = sys::close_now(fd);
+        });
     }
 }
 
@@ -409,6 +389,136 @@ pub fn get(fd: c_int) -> SysResult<c_int> {
     Ok((check_socket(fd)? && NOSIGPIPE.get(fd)) as c_int)
 }
 
+// ---- Which descriptors may share an open file ----------------------------------------
+//
+// A F_SETNOSIGPIPE through one copy of a socket must show through the others (SPEC.md),
+// so [`set`] needs the copies of its descriptor: ALIASED holds every descriptor that a
+// dup made or copied from. It is kept only once a `set` needs it. Before that, a dup
+// only raises UNTRACKED_MAX, and the first `set` finds the sockets open under more than
+// one number at or below it, by inode, in one scan ([`track_aliases`]). So a process
+// that never calls F_SETNOSIGPIPE or SO_NOSIGPIPE maps no alias table however much it
+// dups, and sockets spread with dup2 before the first `set` are marked only if they
+// really share an open file (issue 4, scale).
+
+const UNTRACKED: u8 = 0;
+const TRACKING: u8 = 1;
+const TRACKED: u8 = 2;
+static ALIAS_STATE: AtomicU8 = AtomicU8::new(UNTRACKED);
+/// The highest descriptor number a dup made or copied from while UNTRACKED (-1: none).
+static UNTRACKED_MAX: AtomicI32 = AtomicI32::new(-1);
+
+/// `a` and `b` may now share an open file (a dup; `a == b` for a descriptor handed over
+/// by exec, which may be a copy of another one). In a vfork child this can only raise
+/// the parent's UNTRACKED_MAX, which costs the parent's first scan a little, never
+/// correctness.
+pub fn may_share(a: c_int, b: c_int) -> SysResult<()> {
+    if ALIAS_STATE.load(Ordering::SeqCst) == UNTRACKED {
+        UNTRACKED_MAX.fetch_max(a.max(b), Ordering::SeqCst);
+        // Everything here is SeqCst: a `track_aliases` that began before this load reads
+        // the new maximum, and one that began later is seen and the pair marked below.
+        if ALIAS_STATE.load(Ordering::SeqCst) == UNTRACKED {
+            return Ok(());
+        }
+    }
+    ALIASED.set(a, true).and_then(|()| ALIASED.set(b, true))
+}
+
+/// Makes ALIASED complete before [`set`] reads it. The first call (and any that run
+/// before one finishes: marking twice is harmless) stops the UNTRACKED bookkeeping, then
+/// marks the sockets that are open under more than one number up to UNTRACKED_MAX.
+/// A vfork child, which may not change the table, leaves it to its parent.
+fn track_aliases() -> SysResult<()> {
+    if ALIAS_STATE.load(Ordering::SeqCst) == TRACKED || !process::owns_table() {
+        return Ok(());
+    }
+    let _ = ALIAS_STATE.compare_exchange(UNTRACKED, TRACKING, Ordering::SeqCst, Ordering::SeqCst);
+    let max = UNTRACKED_MAX.load(Ordering::SeqCst);
+    if max > 0 {
+        mark_shared_sockets(max as c_uint)?;
+    }
+    ALIAS_STATE.store(TRACKED, Ordering::SeqCst);
+    Ok(())
+}
+
+/// Marks in ALIASED the sockets among descriptors `0..=max` whose inode is open under
+/// another number too: one ppoll per 1024 numbers, one fstat per open descriptor.
+fn mark_shared_sockets(max: c_uint) -> SysResult<()> {
+    let mut found = Scratch::new();
+    let mut pushed = Ok(());
+    sys::for_each_open(0, max, |fd| {
+        if let Ok(ino) = sys::socket_inode(fd)
+            && pushed.is_ok()
+        {
+            pushed = found.push((ino, fd));
+        }
+    })?;
+    pushed?;
+    let v = found.as_mut_slice();
+    v.sort_unstable();
+    for run in v.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+        for &(_, fd) in run {
+            ALIASED.set(fd, true)?;
+        }
+    }
+    Ok(())
+}
+
+/// A growable array of (inode, descriptor) in an anonymous mapping of its own: [`set`]
+/// may run in a signal handler, so no malloc.
+struct Scratch {
+    ptr: *mut (u64, c_int),
+    cap: usize,
+    len: usize,
+}
+
+impl Scratch {
+    const ENTRY: usize = core::mem::size_of::<(u64, c_int)>();
+
+    const fn new() -> Self {
+        Scratch {
+            ptr: core::ptr::null_mut(),
+            cap: 0,
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, v: (u64, c_int)) -> SysResult<()> {
+        if self.len == self.cap {
+            let old = self.cap * Self::ENTRY;
+            let new = old.saturating_mul(2).max(4096);
+            let p = if self.ptr.is_null() {
+                sys::mmap_zeroed(new)?
+            } else {
+                // SAFETY: our own mapping of `old` bytes.
+                unsafe { sys::mremap_grow(self.ptr.cast(), old, new)? }
+            };
+            self.ptr = p.cast();
+            self.cap = new / Self::ENTRY;
+        }
+        // SAFETY: `len < cap` entries fit in the mapping.
+        unsafe { self.ptr.add(self.len).write(v) };
+        self.len += 1;
+        Ok(())
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [(u64, c_int)] {
+        if self.ptr.is_null() {
+            return &mut [];
+        }
+        // SAFETY: the first `len` entries were written by `push`.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !self.ptr.is_null() {
+            // SAFETY: our own mapping, no longer borrowed.
+            unsafe { sys::munmap(self.ptr.cast(), self.cap * Self::ENTRY) };
+        }
+    }
+}
+
 /// fcntl(F_SETNOSIGPIPE) and setsockopt(SO_NOSIGPIPE). NetBSD keeps the flag on the
 /// open file, so it is set on every descriptor of this process that shares `fd`'s open
 /// file (found among the ALIASED descriptors by device and inode). Linux keeps the
@@ -421,6 +531,7 @@ pub fn set(fd: c_int, on: bool) -> SysResult<()> {
     // Pairs with the fence in `duplicated`: a dup made meanwhile is seen here, or has
     // seen the new value.
     fence(Ordering::SeqCst);
+    track_aliases()?;
     if ALIASED.get(fd) {
         let id = sys::file_id(fd)?;
         let mut result = Ok(());

@@ -753,6 +753,38 @@ pub fn sigaction_of(sig: c_int) -> SysResult<KernelSigaction> {
     Ok(act)
 }
 
+/// Calls `f` with every open descriptor in `first..=last`, in increasing order, found
+/// with ppoll (POLLNVAL marks a closed number) 1024 at a time: no descriptor of the
+/// shim's own, as reading /proc/self/fd would need. `f` may close what it is given.
+pub fn for_each_open(first: c_uint, last: c_uint, mut f: impl FnMut(c_int)) -> SysResult<()> {
+    const BATCH: u32 = 1024;
+    let last = last.min(i32::MAX as c_uint);
+    let mut base = first;
+    while base <= last {
+        let n = (last - base).min(BATCH - 1) + 1;
+        let mut fds = [libc::pollfd {
+            fd: -1,
+            events: 0,
+            revents: 0,
+        }; BATCH as usize];
+        for (i, p) in fds.iter_mut().take(n as usize).enumerate() {
+            p.fd = (base + i as u32) as c_int;
+        }
+        // SAFETY: `n` pollfds of ours, no mask.
+        unsafe { ppoll_now(fds.as_mut_ptr(), n as usize, core::ptr::null()) }?;
+        for p in fds.iter().take(n as usize) {
+            if p.revents & libc::POLLNVAL == 0 {
+                f(p.fd);
+            }
+        }
+        match base.checked_add(n) {
+            Some(next) => base = next,
+            None => break,
+        }
+    }
+    Ok(())
+}
+
 /// An anonymous private mapping of `len` bytes, zero-filled (the descriptor table's
 /// storage: async-signal-safe where malloc is not).
 pub fn mmap_zeroed(len: usize) -> SysResult<*mut c_void> {
@@ -774,6 +806,27 @@ pub fn mmap_zeroed(len: usize) -> SysResult<*mut c_void> {
             ),
         )
         .map(|p| p as *mut c_void)
+    }
+}
+
+/// Grows a mapping from [`mmap_zeroed`] to `new_len` bytes, moving it if it must; the
+/// added bytes are zero.
+///
+/// # Safety
+/// `p`/`old_len` must be a mapping this module returned and nobody else uses.
+pub unsafe fn mremap_grow(
+    p: *mut c_void,
+    old_len: usize,
+    new_len: usize,
+) -> SysResult<*mut c_void> {
+    // SAFETY: forwarded contract; MREMAP_MAYMOVE leaves the old range unmapped on success
+    // and untouched on failure.
+    unsafe {
+        raw(
+            libc::SYS_mremap,
+            args!(p, old_len, new_len, libc::MREMAP_MAYMOVE),
+        )
+        .map(|q| q as *mut c_void)
     }
 }
 
