@@ -28,11 +28,10 @@
 //! constructor (or on first use before it ran), and receive the new environment.
 
 use core::ffi::{CStr, c_char, c_int, c_void};
-use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::nosigpipe;
 use crate::process;
-use crate::sys::{self, Errno, SysResult};
+use crate::sys::{self, Errno, Next, SysResult};
 use crate::table::NOSIGPIPE;
 
 const VAR: &[u8] = b"SOCKSHIM_NOSIGPIPE_FDS=";
@@ -280,42 +279,6 @@ pub fn import(secure: bool) {
 
 // ---------------------------------------------------------------------------------
 // glibc's own execvpe, posix_spawn and posix_spawnp
-
-/// A function of the next library (glibc), resolved once.
-pub struct Next {
-    name: &'static CStr,
-    ptr: AtomicUsize,
-}
-
-impl Next {
-    const fn new(name: &'static CStr) -> Next {
-        Next {
-            name,
-            ptr: AtomicUsize::new(0),
-        }
-    }
-
-    /// The address, resolving it if the constructor has not yet (0 if not found, or if
-    /// the only definition is this library's own).
-    pub fn get(&self, own: usize) -> usize {
-        let p = self.ptr.load(Ordering::Relaxed);
-        if p != 0 {
-            return p;
-        }
-        // SAFETY: dlsym with a valid name; RTLD_NEXT finds the definition after this
-        // library, RTLD_DEFAULT the first one (when this library comes after glibc).
-        let mut p = unsafe { libc::dlsym(libc::RTLD_NEXT, self.name.as_ptr()) } as usize;
-        if p == 0 {
-            // SAFETY: as above.
-            p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, self.name.as_ptr()) } as usize;
-        }
-        if p == own {
-            p = 0;
-        }
-        self.ptr.store(p, Ordering::Relaxed);
-        p
-    }
-}
 
 pub static NEXT_EXECVPE: Next = Next::new(c"execvpe");
 pub static NEXT_POSIX_SPAWN: Next = Next::new(c"posix_spawn");

@@ -160,21 +160,49 @@ pub unsafe extern "C" fn paccept(
 /// The kernel checks `buf`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, n: usize) -> isize {
-    if bare_system_call() {
-        // SAFETY: the kernel checks `buf`.
-        return size(unsafe { sys::raw(libc::SYS_write, sys::args!(fd, buf, n)) });
+    match plain_path(&sys::GLIBC_WRITE, fd) {
+        Plain::Bare => {
+            // SAFETY: the kernel checks `buf`.
+            return size(unsafe { sys::raw(libc::SYS_write, sys::args!(fd, buf, n)) });
+        }
+        Plain::Glibc(f) => {
+            // SAFETY: the address dlsym gave for "write", which has this type.
+            return unsafe { core::mem::transmute::<usize, sys::WriteFn>(f)(fd, buf, n) };
+        }
+        Plain::No => {}
     }
     // SAFETY: forwarded contract.
     unsafe { write_tracked(fd, buf, n) }
 }
 
-/// The write paths' shortcut: while no descriptor ever had no-SIGPIPE (so there is
-/// nothing to convert) in a process that never had a second thread (so there is nobody
-/// to cancel it), an interposed write is the bare system call, with nothing else set
-/// up (the rest is out of line: see issue 4's instruction counts in bench/).
+/// The write paths' shortcuts, inline; everything else is out of line (see issue 4's
+/// instruction counts in bench/).
+enum Plain {
+    /// No descriptor ever had no-SIGPIPE (nothing to convert) and the process never had
+    /// a second thread (nobody to cancel this one): the bare system call.
+    Bare,
+    /// A multi-threaded process and a descriptor without no-SIGPIPE: glibc's own
+    /// function (a tail call), a cancellation point exactly as without the shim, at
+    /// glibc's cost ([`sys::GLIBC_WRITE`]).
+    Glibc(usize),
+    /// The tracked path.
+    No,
+}
+
 #[inline(always)]
-fn bare_system_call() -> bool {
-    !crate::table::NOSIGPIPE.any() && sys::single_threaded()
+fn plain_path(glibc: &sys::Next, fd: c_int) -> Plain {
+    let untracked = !crate::table::NOSIGPIPE.any();
+    if sys::single_threaded() {
+        if untracked {
+            return Plain::Bare;
+        }
+    } else if untracked || !crate::table::NOSIGPIPE.get(fd) {
+        let f = glibc.resolved();
+        if f != 0 {
+            return Plain::Glibc(f);
+        }
+    }
+    Plain::No
 }
 
 /// # Safety
@@ -192,9 +220,16 @@ unsafe fn write_tracked(fd: c_int, buf: *const c_void, n: usize) -> isize {
 /// The kernel checks `iov`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn writev(fd: c_int, iov: *const libc::iovec, iovcnt: c_int) -> isize {
-    if bare_system_call() {
-        // SAFETY: the kernel checks `iov`.
-        return size(unsafe { sys::raw(libc::SYS_writev, sys::args!(fd, iov, iovcnt)) });
+    match plain_path(&sys::GLIBC_WRITEV, fd) {
+        Plain::Bare => {
+            // SAFETY: the kernel checks `iov`.
+            return size(unsafe { sys::raw(libc::SYS_writev, sys::args!(fd, iov, iovcnt)) });
+        }
+        Plain::Glibc(f) => {
+            // SAFETY: the address dlsym gave for "writev", which has this type.
+            return unsafe { core::mem::transmute::<usize, sys::WritevFn>(f)(fd, iov, iovcnt) };
+        }
+        Plain::No => {}
     }
     // SAFETY: forwarded contract.
     unsafe { writev_tracked(fd, iov, iovcnt) }
@@ -215,9 +250,16 @@ unsafe fn writev_tracked(fd: c_int, iov: *const libc::iovec, iovcnt: c_int) -> i
 /// The kernel checks `buf`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn send(fd: c_int, buf: *const c_void, n: usize, flags: c_int) -> isize {
-    if bare_system_call() {
-        // SAFETY: the kernel checks `buf`.
-        return size(unsafe { sys::raw(libc::SYS_sendto, sys::args!(fd, buf, n, flags)) });
+    match plain_path(&sys::GLIBC_SEND, fd) {
+        Plain::Bare => {
+            // SAFETY: the kernel checks `buf`.
+            return size(unsafe { sys::raw(libc::SYS_sendto, sys::args!(fd, buf, n, flags)) });
+        }
+        Plain::Glibc(f) => {
+            // SAFETY: the address dlsym gave for "send", which has this type.
+            return unsafe { core::mem::transmute::<usize, sys::SendFn>(f)(fd, buf, n, flags) };
+        }
+        Plain::No => {}
     }
     // SAFETY: forwarded contract.
     unsafe { send_tracked(fd, buf, n, flags) }
@@ -643,6 +685,18 @@ pub fn own_exec_functions() -> (usize, usize, usize) {
         posix_spawn as *const () as usize,
         posix_spawnp as *const () as usize,
     )
+}
+
+/// glibc's write, writev, send, sendto and sendmsg with this library's own of the same name,
+/// for the constructor ([`sys::GLIBC_WRITE`]).
+pub fn own_write_functions() -> [(&'static sys::Next, usize); 5] {
+    [
+        (&sys::GLIBC_WRITE, write as *const () as usize),
+        (&sys::GLIBC_WRITEV, writev as *const () as usize),
+        (&sys::GLIBC_SEND, send as *const () as usize),
+        (&sys::GLIBC_SENDTO, sendto as *const () as usize),
+        (&sys::GLIBC_SENDMSG, sendmsg as *const () as usize),
+    ]
 }
 
 /// The execl family. `execl(path, arg0, ..., NULL)` is variadic, which stable Rust

@@ -44,7 +44,7 @@ pub mod table;
 pub use consts::*;
 
 /// The constructor: policies, the process record, the state handed over by the previous
-/// image, and glibc's own exec functions. Every export works before it ran (another
+/// image, and glibc's own exec and write functions. Every export works before it ran (another
 /// library's constructor may call them first): they see the defaults.
 extern "C" fn init() {
     let secure = policy::load();
@@ -52,6 +52,9 @@ extern "C" fn init() {
     exec::import(secure);
     let (execvpe, spawn, spawnp) = exports::own_exec_functions();
     exec::resolve(execvpe, spawn, spawnp);
+    for (next, own) in exports::own_write_functions() {
+        next.get(own);
+    }
 }
 
 #[used]

@@ -12,7 +12,8 @@
 //! ([`cancellable`]), and a single-threaded process skips the switch, as glibc's
 //! `SINGLE_THREAD_P` does.
 
-use core::ffi::{c_char, c_int, c_long, c_uint, c_void};
+use core::ffi::{CStr, c_char, c_int, c_long, c_uint, c_void};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// A kernel error number (positive), as the kernel returned it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,6 +178,90 @@ pub fn cancellable<T>(f: impl FnOnce() -> T) -> T {
     r
 }
 
+/// A function of the next library (glibc), resolved once.
+pub struct Next {
+    name: &'static CStr,
+    ptr: AtomicUsize,
+}
+
+impl Next {
+    pub const fn new(name: &'static CStr) -> Next {
+        Next {
+            name,
+            ptr: AtomicUsize::new(0),
+        }
+    }
+
+    /// The address, resolving it if the constructor has not yet (0 if not found, or if
+    /// the only definition is this library's own).
+    pub fn get(&self, own: usize) -> usize {
+        let p = self.ptr.load(Ordering::Relaxed);
+        if p != 0 {
+            return p;
+        }
+        // SAFETY: dlsym with a valid name; RTLD_NEXT finds the definition after this
+        // library, RTLD_DEFAULT the first one (when this library comes after glibc).
+        let mut p = unsafe { libc::dlsym(libc::RTLD_NEXT, self.name.as_ptr()) } as usize;
+        if p == 0 {
+            // SAFETY: as above.
+            p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, self.name.as_ptr()) } as usize;
+        }
+        if p == own {
+            p = 0;
+        }
+        self.ptr.store(p, Ordering::Relaxed);
+        p
+    }
+
+    /// The address the constructor found, never resolving it (0: none, or not yet).
+    #[inline(always)]
+    pub fn resolved(&self) -> usize {
+        self.ptr.load(Ordering::Relaxed)
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// glibc's own write, writev, sendto and sendmsg
+
+/// In a multi-threaded process the write paths make their plain system call through
+/// glibc's own function, which is a cancellation point exactly as without the shim and
+/// switches the cancellation type with glibc's internal, inline code; [`cancellable`]
+/// would call `pthread_setcanceltype` twice (about 50 instructions). Resolved by the
+/// constructor only (dlsym is not async-signal-safe); before it ran, [`cancellable`].
+pub static GLIBC_WRITE: Next = Next::new(c"write");
+pub static GLIBC_WRITEV: Next = Next::new(c"writev");
+pub static GLIBC_SEND: Next = Next::new(c"send");
+pub static GLIBC_SENDTO: Next = Next::new(c"sendto");
+pub static GLIBC_SENDMSG: Next = Next::new(c"sendmsg");
+
+pub type WriteFn = unsafe extern "C" fn(c_int, *const c_void, usize) -> isize;
+pub type WritevFn = unsafe extern "C" fn(c_int, *const libc::iovec, c_int) -> isize;
+pub type SendFn = unsafe extern "C" fn(c_int, *const c_void, usize, c_int) -> isize;
+pub type SendtoFn =
+    unsafe extern "C" fn(c_int, *const c_void, usize, c_int, *const sockaddr, socklen_t) -> isize;
+pub type SendmsgFn = unsafe extern "C" fn(c_int, *const libc::msghdr, c_int) -> isize;
+
+/// glibc's function in `next`, when this thread may be cancelled and the constructor
+/// found it.
+#[inline(always)]
+pub fn glibc_fn(next: &Next) -> Option<usize> {
+    if single_threaded() {
+        return None;
+    }
+    let p = next.resolved();
+    (p != 0).then_some(p)
+}
+
+/// A glibc call's result: -1 and errno, or the count.
+fn from_glibc(r: isize) -> SysResult<usize> {
+    if r < 0 {
+        // SAFETY: glibc's thread-local errno, just set by the call.
+        Err(Errno(unsafe { *libc::__errno_location() }))
+    } else {
+        Ok(r as usize)
+    }
+}
+
 // ---------------------------------------------------------------------------------
 // Typed wrappers. Pointers are passed through to the kernel unchanged.
 // ---------------------------------------------------------------------------------
@@ -322,6 +407,11 @@ pub fn getsockopt_int(fd: c_int, level: c_int, name: c_int) -> SysResult<c_int> 
 /// # Safety
 /// `buf` must be valid for `len` bytes or the kernel answers EFAULT.
 pub unsafe fn write(fd: c_int, buf: *const c_void, len: usize) -> SysResult<usize> {
+    if let Some(f) = glibc_fn(&GLIBC_WRITE) {
+        // SAFETY: the address dlsym gave for "write", which has this type; the kernel
+        // validates the buffer.
+        return from_glibc(unsafe { core::mem::transmute::<usize, WriteFn>(f)(fd, buf, len) });
+    }
     // SAFETY: the kernel validates the buffer.
     cancellable(|| unsafe { raw(libc::SYS_write, args!(fd, buf, len)) })
 }
@@ -329,6 +419,11 @@ pub unsafe fn write(fd: c_int, buf: *const c_void, len: usize) -> SysResult<usiz
 /// # Safety
 /// `iov` is passed to the kernel, which checks it.
 pub unsafe fn writev(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> SysResult<usize> {
+    if let Some(f) = glibc_fn(&GLIBC_WRITEV) {
+        // SAFETY: the address dlsym gave for "writev", which has this type; the kernel
+        // validates the vector.
+        return from_glibc(unsafe { core::mem::transmute::<usize, WritevFn>(f)(fd, iov, cnt) });
+    }
     // SAFETY: the kernel validates the vector.
     cancellable(|| unsafe { raw(libc::SYS_writev, args!(fd, iov, cnt)) })
 }
@@ -343,6 +438,13 @@ pub unsafe fn sendto(
     to: *const sockaddr,
     tolen: socklen_t,
 ) -> SysResult<usize> {
+    if let Some(f) = glibc_fn(&GLIBC_SENDTO) {
+        // SAFETY: the address dlsym gave for "sendto", which has this type; the kernel
+        // validates the pointers.
+        return from_glibc(unsafe {
+            core::mem::transmute::<usize, SendtoFn>(f)(fd, buf, len, flags, to, tolen)
+        });
+    }
     // SAFETY: the kernel validates the pointers.
     cancellable(|| unsafe { raw(libc::SYS_sendto, args!(fd, buf, len, flags, to, tolen)) })
 }
@@ -350,6 +452,11 @@ pub unsafe fn sendto(
 /// # Safety
 /// `msg` is passed to the kernel, which checks it.
 pub unsafe fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> SysResult<usize> {
+    if let Some(f) = glibc_fn(&GLIBC_SENDMSG) {
+        // SAFETY: the address dlsym gave for "sendmsg", which has this type; the kernel
+        // validates the header.
+        return from_glibc(unsafe { core::mem::transmute::<usize, SendmsgFn>(f)(fd, msg, flags) });
+    }
     // SAFETY: the kernel validates the header and what it points to.
     cancellable(|| unsafe { raw(libc::SYS_sendmsg, args!(fd, msg, flags)) })
 }
