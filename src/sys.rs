@@ -169,6 +169,11 @@ pub fn cancellable<T>(f: impl FnOnce() -> T) -> T {
     if single_threaded() {
         return f();
     }
+    cancellable_threaded(f)
+}
+
+#[inline(never)]
+fn cancellable_threaded<T>(f: impl FnOnce() -> T) -> T {
     let mut old: c_int = 0;
     // SAFETY: valid out-pointer; the call cannot fail for a valid type.
     unsafe { pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &mut old) };
@@ -221,7 +226,7 @@ impl Next {
 }
 
 // ---------------------------------------------------------------------------------
-// glibc's own write, writev, sendto and sendmsg
+// glibc's own write, writev, send, sendto and sendmsg
 
 /// In a multi-threaded process the write paths make their plain system call through
 /// glibc's own function, which is a cancellation point exactly as without the shim and
@@ -240,17 +245,6 @@ pub type SendFn = unsafe extern "C" fn(c_int, *const c_void, usize, c_int) -> is
 pub type SendtoFn =
     unsafe extern "C" fn(c_int, *const c_void, usize, c_int, *const sockaddr, socklen_t) -> isize;
 pub type SendmsgFn = unsafe extern "C" fn(c_int, *const libc::msghdr, c_int) -> isize;
-
-/// glibc's function in `next`, when this thread may be cancelled and the constructor
-/// found it.
-#[inline(always)]
-pub fn glibc_fn(next: &Next) -> Option<usize> {
-    if single_threaded() {
-        return None;
-    }
-    let p = next.resolved();
-    (p != 0).then_some(p)
-}
 
 /// A glibc call's result: -1 and errno, or the count.
 fn from_glibc(r: isize) -> SysResult<usize> {
@@ -404,62 +398,60 @@ pub fn getsockopt_int(fd: c_int, level: c_int, name: c_int) -> SysResult<c_int> 
     Ok(v)
 }
 
-/// # Safety
-/// `buf` must be valid for `len` bytes or the kernel answers EFAULT.
-pub unsafe fn write(fd: c_int, buf: *const c_void, len: usize) -> SysResult<usize> {
-    if let Some(f) = glibc_fn(&GLIBC_WRITE) {
-        // SAFETY: the address dlsym gave for "write", which has this type; the kernel
-        // validates the buffer.
-        return from_glibc(unsafe { core::mem::transmute::<usize, WriteFn>(f)(fd, buf, len) });
-    }
-    // SAFETY: the kernel validates the buffer.
-    cancellable(|| unsafe { raw(libc::SYS_write, args!(fd, buf, len)) })
+/// The write-type system calls, cancellation points: the bare call while the process is
+/// single-threaded, else glibc's own function (see [`GLIBC_WRITE`]) or, before the
+/// constructor found it, the call under [`cancellable`]. The threaded part is out of
+/// line, so that the single-threaded one stays a load, a test and the system call.
+macro_rules! write_call {
+    ($(#[$doc:meta])* $name:ident, $threaded:ident, $nr:expr, $next:expr, $fty:ty,
+     ($($a:ident: $t:ty),*)) => {
+        $(#[$doc])*
+        #[inline(always)]
+        pub unsafe fn $name($($a: $t),*) -> SysResult<usize> {
+            if single_threaded() {
+                // SAFETY: the kernel validates the pointers.
+                return unsafe { raw($nr, args!($($a),*)) };
+            }
+            // SAFETY: forwarded contract.
+            unsafe { $threaded($($a),*) }
+        }
+
+        #[inline(never)]
+        unsafe fn $threaded($($a: $t),*) -> SysResult<usize> {
+            match $next.resolved() {
+                // SAFETY: the kernel validates the pointers.
+                0 => cancellable_threaded(move || unsafe { raw($nr, args!($($a),*)) }),
+                // SAFETY: the address dlsym gave for this function, which has this type.
+                f => from_glibc(unsafe { core::mem::transmute::<usize, $fty>(f)($($a),*) }),
+            }
+        }
+    };
 }
 
-/// # Safety
-/// `iov` is passed to the kernel, which checks it.
-pub unsafe fn writev(fd: c_int, iov: *const libc::iovec, cnt: c_int) -> SysResult<usize> {
-    if let Some(f) = glibc_fn(&GLIBC_WRITEV) {
-        // SAFETY: the address dlsym gave for "writev", which has this type; the kernel
-        // validates the vector.
-        return from_glibc(unsafe { core::mem::transmute::<usize, WritevFn>(f)(fd, iov, cnt) });
-    }
-    // SAFETY: the kernel validates the vector.
-    cancellable(|| unsafe { raw(libc::SYS_writev, args!(fd, iov, cnt)) })
-}
-
-/// # Safety
-/// Pointers are passed to the kernel, which checks them.
-pub unsafe fn sendto(
-    fd: c_int,
-    buf: *const c_void,
-    len: usize,
-    flags: c_int,
-    to: *const sockaddr,
-    tolen: socklen_t,
-) -> SysResult<usize> {
-    if let Some(f) = glibc_fn(&GLIBC_SENDTO) {
-        // SAFETY: the address dlsym gave for "sendto", which has this type; the kernel
-        // validates the pointers.
-        return from_glibc(unsafe {
-            core::mem::transmute::<usize, SendtoFn>(f)(fd, buf, len, flags, to, tolen)
-        });
-    }
-    // SAFETY: the kernel validates the pointers.
-    cancellable(|| unsafe { raw(libc::SYS_sendto, args!(fd, buf, len, flags, to, tolen)) })
-}
-
-/// # Safety
-/// `msg` is passed to the kernel, which checks it.
-pub unsafe fn sendmsg(fd: c_int, msg: *const libc::msghdr, flags: c_int) -> SysResult<usize> {
-    if let Some(f) = glibc_fn(&GLIBC_SENDMSG) {
-        // SAFETY: the address dlsym gave for "sendmsg", which has this type; the kernel
-        // validates the header.
-        return from_glibc(unsafe { core::mem::transmute::<usize, SendmsgFn>(f)(fd, msg, flags) });
-    }
-    // SAFETY: the kernel validates the header and what it points to.
-    cancellable(|| unsafe { raw(libc::SYS_sendmsg, args!(fd, msg, flags)) })
-}
+write_call!(
+    /// # Safety
+    /// `buf` must be valid for `len` bytes or the kernel answers EFAULT.
+    write, write_threaded, libc::SYS_write, GLIBC_WRITE, WriteFn,
+    (fd: c_int, buf: *const c_void, len: usize)
+);
+write_call!(
+    /// # Safety
+    /// `iov` is passed to the kernel, which checks it.
+    writev, writev_threaded, libc::SYS_writev, GLIBC_WRITEV, WritevFn,
+    (fd: c_int, iov: *const libc::iovec, cnt: c_int)
+);
+write_call!(
+    /// # Safety
+    /// Pointers are passed to the kernel, which checks them.
+    sendto, sendto_threaded, libc::SYS_sendto, GLIBC_SENDTO, SendtoFn,
+    (fd: c_int, buf: *const c_void, len: usize, flags: c_int, to: *const sockaddr, tolen: socklen_t)
+);
+write_call!(
+    /// # Safety
+    /// `msg` is passed to the kernel, which checks it.
+    sendmsg, sendmsg_threaded, libc::SYS_sendmsg, GLIBC_SENDMSG, SendmsgFn,
+    (fd: c_int, msg: *const libc::msghdr, flags: c_int)
+);
 
 /// # Safety
 /// `offset` is passed to the kernel, which checks it.
