@@ -282,18 +282,14 @@ if want miri; then
     if cargo +nightly miri --version >/dev/null 2>&1; then
         log=$LOGS/miri.log
         echo "-- Miri: src/flags.rs, src/consts.rs, src/table.rs (c-tests/stress/miri)"
-        # CI: all but the two table tests that walk the whole 2^31 descriptor range
-        # (clear_range to u32::MAX, 8 x 4096 concurrent sets): minutes under Miri.
-        MIRI_SKIP=""
-        [ "$SIZE" = ci ] && MIRI_SKIP="--skip clear_range_and_iteration --skip concurrent_setters_share_pages"
         (cd c-tests/stress/miri && MIRIFLAGS="-Zmiri-ignore-leaks" CARGO_TARGET_DIR="$TOP/target/miri-stress" \
-            timeout 900 cargo +nightly miri test --offline --lib -- $MIRI_SKIP) >"$log" 2>&1
+            timeout 900 cargo +nightly miri test --offline --lib) >"$log" 2>&1
         rc=$?
         tests=$(sed -n 's/^test result: [A-Za-z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$log" | tail -n 1)
         read -r mp mf <<<"${tests:-0 1}"
         v=PASS
         [ "$rc" -ne 0 ] || [ "$mf" -ne 0 ] && v=FAIL
-        result "Miri: flags, consts, table (with their unit tests)" "$mp tests${MIRI_SKIP:+ (2 slow ones in --long only)}" \
+        result "Miri: flags, consts, table (with their unit tests)" "$mp tests" \
             "UB and data-race checks" "$mf failed" "$v" "leaks ignored: table pages live for the process by design"
     else
         result "Miri" - - - SKIP "no nightly toolchain with miri (rustup component add miri --toolchain nightly)"
