@@ -441,7 +441,7 @@ fn track_aliases() -> SysResult<()> {
 }
 
 /// Marks in ALIASED the sockets among descriptors `0..=max` whose inode is open under
-/// another number too: one ppoll per 1024 numbers, one fstat per open descriptor.
+/// another number too: one ppoll per 256 numbers, one fstat per open descriptor.
 fn mark_shared_sockets(max: c_uint) -> SysResult<()> {
     let mut found = Scratch::new();
     let mut pushed = Ok(());

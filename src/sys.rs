@@ -853,10 +853,11 @@ pub fn sigaction_of(sig: c_int) -> SysResult<KernelSigaction> {
 }
 
 /// Calls `f` with every open descriptor in `first..=last`, in increasing order, found
-/// with ppoll (POLLNVAL marks a closed number) 1024 at a time: no descriptor of the
-/// shim's own, as reading /proc/self/fd would need. `f` may close what it is given.
+/// with ppoll (POLLNVAL marks a closed number) 256 at a time: no descriptor of the
+/// shim's own, as reading /proc/self/fd would need, and 2 KiB of stack, as a signal
+/// handler on a small alternate stack may call it. `f` may close what it is given.
 pub fn for_each_open(first: c_uint, last: c_uint, mut f: impl FnMut(c_int)) -> SysResult<()> {
-    const BATCH: u32 = 1024;
+    const BATCH: u32 = 256;
     let last = last.min(i32::MAX as c_uint);
     let mut base = first;
     while base <= last {
