@@ -25,8 +25,15 @@ BUILD   := build
 # The in-tree copy that programs link against: libsockshim.so.0 is the soname.
 LIBLINK := $(BUILD)/lib
 WARN    := -Wall -Wextra -Wpedantic -Werror
-CFLAGS_TEST := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude
+# The suite's native and linked builds reach sockshim by interposition (LD_PRELOAD, or
+# -lsockshim before the C library): the names of <sockshim.h> without its binding. The
+# library builds (below) use the binding.
+CFLAGS_SUITE := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude
+CFLAGS_TEST := $(CFLAGS_SUITE) -DSOCKSHIM_NO_BINDING
 SUITE_SRC := $(wildcard c-tests/*.c) $(wildcard c-tests/*.h)
+HEADERS   := include/sockshim.h include/sockshim/bind.h
+# The overlay headers (include/sockshim/overlay/...), as installed.
+OVERLAY   := sys/socket.h sys/uio.h sys/sendfile.h fcntl.h unistd.h
 
 .PHONY: all lib launcher report header test install uninstall clean tools bench stress
 .DEFAULT_GOAL := all
@@ -41,7 +48,8 @@ tools:
 
 all: report
 
-lib: $(LIBLINK)/libsockshim.so.0 $(BUILD)/bin/sockshim
+lib: $(LIBLINK)/libsockshim.so.0 $(BUILD)/bin/sockshim $(BUILD)/pkgconfig/sockshim.pc \
+     $(BUILD)/pkgconfig/sockshim-overlay.pc
 launcher: $(BUILD)/bin/sockshim
 
 # The launcher finds the library relative to its own directory: ../lib in the build
@@ -61,16 +69,25 @@ $(LIB): Cargo.toml build.rs cbindgen.toml $(wildcard src/*.rs)
 	$(CARGO) build --release --locked
 	@touch $@
 
+# The .pc files, from their templates: installed, or for the build tree (build/pkgconfig,
+# PKG_CONFIG_PATH=$(TOP)/build/pkgconfig), where programs also get an rpath to build/lib.
+PC_SUBST = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@PREFIX@|$(1)|g' -e 's|@LIBDIR@|$(2)|g' \
+                -e 's|@INCLUDEDIR@|$(3)|g' -e 's|@RPATH@|$(4)|g'
+$(BUILD)/pkgconfig/%.pc: %.pc.in Cargo.toml
+	@mkdir -p $(BUILD)/pkgconfig
+	$(call PC_SUBST,$(TOP),$(TOP)/$(LIBLINK),$(TOP)/include, -Wl$(comma)-rpath$(comma)$(TOP)/$(LIBLINK)) $< > $@
+comma := ,
+
 $(LIBLINK)/libsockshim.so.0: $(LIB)
 	@mkdir -p $(LIBLINK)
 	ln -sf $(TOP)/$(LIB) $(LIBLINK)/libsockshim.so.0
 	ln -sf libsockshim.so.0 $(LIBLINK)/libsockshim.so
 
-$(BUILD)/conformance-native: $(SUITE_SRC) include/sockshim.h
+$(BUILD)/conformance-native: $(SUITE_SRC) $(HEADERS)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_TEST) $(wildcard c-tests/*.c) -o $@ -lpthread
 
-$(BUILD)/conformance-linked: $(SUITE_SRC) include/sockshim.h $(LIBLINK)/libsockshim.so.0
+$(BUILD)/conformance-linked: $(SUITE_SRC) $(HEADERS) $(LIBLINK)/libsockshim.so.0
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_TEST) $(wildcard c-tests/*.c) -o $@ -L$(LIBLINK) -lsockshim -Wl,-rpath,$(TOP)/$(LIBLINK) -lpthread
 
@@ -98,16 +115,21 @@ install: lib $(BUILD)/install/sockshim
 	ln -sf libsockshim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsockshim.so.0
 	ln -sf libsockshim.so.0 $(DESTDIR)$(LIBDIR)/libsockshim.so
 	install -m 0644 include/sockshim.h $(DESTDIR)$(INCLUDEDIR)/sockshim.h
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
-	    sockshim.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/sockshim.pc
-	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/sockshim.pc
+	install -d $(DESTDIR)$(INCLUDEDIR)/sockshim/overlay/sys
+	install -m 0644 include/sockshim/bind.h $(DESTDIR)$(INCLUDEDIR)/sockshim/bind.h
+	for h in $(OVERLAY); do install -m 0644 include/sockshim/overlay/$$h $(DESTDIR)$(INCLUDEDIR)/sockshim/overlay/$$h; done
+	for pc in sockshim sockshim-overlay; do \
+	    $(call PC_SUBST,$(PREFIX),$(LIBDIR),$(INCLUDEDIR),) $$pc.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/$$pc.pc; \
+	    chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/$$pc.pc; done
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsockshim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsockshim.so.0 \
 	      $(DESTDIR)$(LIBDIR)/libsockshim.so $(DESTDIR)$(INCLUDEDIR)/sockshim.h \
-	      $(DESTDIR)$(PKGCONFIGDIR)/sockshim.pc $(DESTDIR)$(BINDIR)/sockshim \
-	      $(DESTDIR)$(MANDIR)/man1/sockshim.1
+	      $(DESTDIR)$(PKGCONFIGDIR)/sockshim.pc $(DESTDIR)$(PKGCONFIGDIR)/sockshim-overlay.pc \
+	      $(DESTDIR)$(BINDIR)/sockshim $(DESTDIR)$(MANDIR)/man1/sockshim.1 \
+	      $(DESTDIR)$(INCLUDEDIR)/sockshim/bind.h $(addprefix $(DESTDIR)$(INCLUDEDIR)/sockshim/overlay/,$(OVERLAY))
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/sockshim/overlay/sys $(DESTDIR)$(INCLUDEDIR)/sockshim/overlay \
+	       $(DESTDIR)$(INCLUDEDIR)/sockshim 2>/dev/null
 
 clean:
 	$(CARGO) clean

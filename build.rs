@@ -36,6 +36,17 @@ fn main() {
         "cargo:rustc-env=SOCKSHIM_GENERATED_HEADER={}",
         out.display()
     );
+    // rustc's version script keeps only its own exports global; the `sockshim_*` entry
+    // points are assembler aliases (src/exports.rs), exported by a second script.
+    let version_script =
+        PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default()).join("entry-points.ver");
+    if let Err(e) = std::fs::write(&version_script, "{ global: sockshim_*; };\n") {
+        fail(&format!("{}: {e}", version_script.display()));
+    }
+    println!(
+        "cargo:rustc-cdylib-link-arg=-Wl,--version-script={}",
+        version_script.display()
+    );
     // The shared object carries the soname that `make install` links against...
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libsockshim.so.0");
     // ...so a program linked in-tree with `-Ltarget/<profile> -lsockshim` looks for

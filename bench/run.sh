@@ -37,7 +37,9 @@ LIB=$PWD/target/release/libsockshim.so
 
 OUT=build/bench
 mkdir -p "$OUT"
-W="-std=c11 -O2 -g -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Werror -Iinclude"
+# The benchmarks compare the C library with sockshim interposing it (preloaded or linked
+# into the program), so they take only the names from <sockshim.h>, not its binding.
+W="-std=c11 -O2 -g -D_GNU_SOURCE -DSOCKSHIM_NO_BINDING -Wall -Wextra -Wpedantic -Werror -Iinclude"
 LINK="-Lbuild/lib -lsockshim -Wl,-rpath,$PWD/build/lib"
 build() {
     "$@" || { echo "bench: build failed: $*"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }

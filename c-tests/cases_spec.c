@@ -25,12 +25,12 @@ static void t_socket_nosigpipe_recorded(void)
         EXPECT_EQ(sockopt(s, SOL_SOCKET, SO_TYPE), rows[i].type); /* the bit never reached the kernel */
         EXPECT_EQ(getnosig(s), 1);
         EXPECT_EQ(sockopt(s, SOL_SOCKET, SO_NOSIGPIPE), 1);
-        EXPECT_EQ(getfl(s), O_RDWR);
+        EXPECT_EQ(getfl(s), O_RDWR | O_NOSIGPIPE); /* F_GETFL shows it, as NetBSD's FNOSIGPIPE */
         EXPECT_EQ(getfd(s), 0);
         close(s);
         s = OK(socket(rows[i].fam, rows[i].type | SOCK_NOSIGPIPE | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
         EXPECT_EQ(getnosig(s), 1);
-        EXPECT_EQ(getfl(s), O_RDWR | O_NONBLOCK);
+        EXPECT_EQ(getfl(s), O_RDWR | O_NONBLOCK | O_NOSIGPIPE);
         EXPECT_EQ(getfd(s), FD_CLOEXEC);
         close(s);
     }
@@ -112,20 +112,20 @@ static void t_flags_atomic_seccomp(void)
     int extra = shim_loaded() ? SOCK_NOSIGPIPE : 0;
     int s = OK(socket(AF_INET, SOCK_STREAM | both | extra, 0));
     EXPECT_EQ(getfd(s), FD_CLOEXEC);
-    EXPECT_EQ(getfl(s), O_RDWR | O_NONBLOCK);
+    EXPECT_EQ(getfl(s), O_RDWR | O_NONBLOCK | (extra ? O_NOSIGPIPE : 0));
     int sv[2];
     OK(socketpair(AF_UNIX, SOCK_STREAM | both | extra, 0, sv));
     EXPECT_EQ(getfd(sv[1]), FD_CLOEXEC);
-    EXPECT_EQ(getfl(sv[1]), O_RDWR | O_NONBLOCK);
+    EXPECT_EQ(getfl(sv[1]), O_RDWR | O_NONBLOCK | (extra ? O_NOSIGPIPE : 0));
     s = OK(accept4(l, NULL, NULL, both | extra));
     EXPECT_EQ(getfd(s), FD_CLOEXEC);
-    EXPECT_EQ(getfl(s), O_RDWR | O_NONBLOCK);
+    EXPECT_EQ(getfl(s), O_RDWR | O_NONBLOCK | (extra ? O_NOSIGPIPE : 0));
     if (have_paccept()) {
         sigset_t none;
         sigemptyset(&none);
         s = OK(paccept(l, NULL, NULL, NULL, both | SOCK_NOSIGPIPE));
         EXPECT_EQ(getfd(s), FD_CLOEXEC);
-        EXPECT_EQ(getfl(s), O_RDWR | O_NONBLOCK);
+        EXPECT_EQ(getfl(s), O_RDWR | O_NONBLOCK | O_NOSIGPIPE);
         s = OK(paccept(l, NULL, NULL, &none, both));
         EXPECT_EQ(getfd(s), FD_CLOEXEC);
         EXPECT_EQ(getfl(s), O_RDWR | O_NONBLOCK);
@@ -168,7 +168,7 @@ static void t_accept4_nosigpipe_flag(void)
     int s = OK(accept4(l, NULL, NULL, SOCK_NOSIGPIPE));
     EXPECT_EQ(getnosig(s), 1);
     EXPECT_EQ(getnosig(l), 0); /* the listener is not changed */
-    EXPECT_EQ(getfl(s), O_RDWR);
+    EXPECT_EQ(getfl(s), O_RDWR | O_NOSIGPIPE);
     EXPECT_EQ(getfd(s), 0);
     break_tcp(s, c);
     EXPECT_ERR(write(s, "x", 1), EPIPE);
@@ -178,7 +178,7 @@ static void t_accept4_nosigpipe_flag(void)
     s = OK(accept4(l, NULL, NULL, SOCK_NOSIGPIPE | SOCK_CLOEXEC | SOCK_NONBLOCK));
     EXPECT_EQ(getnosig(s), 1);
     EXPECT_EQ(getfd(s), FD_CLOEXEC);
-    EXPECT_EQ(getfl(s), O_RDWR | O_NONBLOCK);
+    EXPECT_EQ(getfl(s), O_RDWR | O_NONBLOCK | O_NOSIGPIPE);
     tcp_connect(&a);
     wait_queued(l, 1, 1000);
     EXPECT_EQ(getnosig(OK(accept4(l, NULL, NULL, 0))), 0);

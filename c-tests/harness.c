@@ -611,6 +611,7 @@ static const struct table tables[] = {
     { cases_accept, &n_cases_accept },
     { cases_paccept, &n_cases_paccept },
     { cases_nosigpipe, &n_cases_nosigpipe },
+    { cases_pipes, &n_cases_pipes },
     { cases_wasix_mtcp, &n_cases_wasix_mtcp },
     { cases_spec, &n_cases_spec },
     { cases_edges, &n_cases_edges },

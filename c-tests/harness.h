@@ -94,6 +94,8 @@ extern const size_t n_cases_spec;
 extern const struct tcase cases_edges[];
 extern const size_t n_cases_edges;
 
+extern const struct tcase cases_pipes[];
+extern const size_t n_cases_pipes;
 extern const struct tcase cases_policy[];
 extern const size_t n_cases_policy;
 

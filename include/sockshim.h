@@ -1,9 +1,9 @@
 /*
  * sockshim: NetBSD socket/accept semantics for Linux programs.
  *
- * Declares only what glibc lacks: paccept(2), SOCK_NOSIGPIPE, SO_NOSIGPIPE,
- * F_GETNOSIGPIPE/F_SETNOSIGPIPE and sockshim_version(). socket(), accept(),
- * accept4() and listen() keep glibc's own declarations from <sys/socket.h>.
+ * Declares what glibc lacks: paccept(2), SOCK_NOSIGPIPE, SO_NOSIGPIPE, O_NOSIGPIPE,
+ * F_GETNOSIGPIPE/F_SETNOSIGPIPE and sockshim_version(). socket(), accept(), write()...
+ * keep glibc's own declarations, which <sockshim/bind.h> points at libsockshim.
  */
 
 #ifndef SOCKSHIM_H
@@ -21,6 +21,11 @@
 #if defined(__alpha__) || defined(__hppa__)
 #error "sockshim: SOCK_NOSIGPIPE (0x40000000) is SOCK_NONBLOCK on this architecture"
 #endif
+/* Calls compiled against this header reach libsockshim whatever the link order
+ * (sockshim/bind.h); SOCKSHIM_NO_BINDING gives the names only. */
+#ifndef SOCKSHIM_NO_BINDING
+#include <sockshim/bind.h>
+#endif
 
 /*
  NetBSD's `SOCK_NOSIGPIPE` (sys/socket.h): the new socket raises no SIGPIPE.
@@ -34,6 +39,15 @@
 #define SO_NOSIGPIPE 2048
 
 /*
+ NetBSD's `O_NOSIGPIPE` (sys/fcntl.h, FNOSIGPIPE): `pipe2(fds, O_NOSIGPIPE)` makes both
+ ends no-SIGPIPE, `fcntl(fd, F_SETFL, fl | O_NOSIGPIPE)` sets it on any descriptor and
+ `F_GETFL` shows it. Linux has no flag there: F_SETFL and open ignore the bit, pipe2
+ rejects it; the shim removes it before the kernel sees it. (open(2) does not take it
+ here: the kernel ignores it.)
+ */
+#define O_NOSIGPIPE 16777216
+
+/*
  `fcntl(fd, F_GETNOSIGPIPE)`: 1 if `fd` is no-SIGPIPE, else 0.
  0x530D: 'S' for sockshim in the high byte, NetBSD's number (13) in the low one.
  No Linux fcntl command uses it (Linux answers EINVAL), on any architecture.
@@ -41,7 +55,8 @@
 #define F_GETNOSIGPIPE 21261
 
 /*
- `fcntl(fd, F_SETNOSIGPIPE, int on)`: set or clear no-SIGPIPE on the socket `fd`.
+ `fcntl(fd, F_SETNOSIGPIPE, int on)`: set or clear no-SIGPIPE on `fd`, a socket, a
+ pipe, a FIFO or any other descriptor.
  0x530E: NetBSD's 14 in the low byte, as for [`F_GETNOSIGPIPE`].
  */
 #define F_SETNOSIGPIPE 21262
@@ -68,8 +83,6 @@ int paccept(int s, struct sockaddr *addr, socklen_t *addrlen, const sigset_t *si
  The library version, "MAJOR.MINOR.PATCH" (a static string).
  */
 const char *sockshim_version(void);
-
-extern void pthread_testcancel(void);
 
 #ifdef __cplusplus
 }  /* extern "C" */

@@ -12,12 +12,20 @@ pub const SOCK_NOSIGPIPE: c_int = 0x40000000;
 /// NetBSD's `SO_NOSIGPIPE` at level `SOL_SOCKET`; no Linux option uses 0x0800.
 pub const SO_NOSIGPIPE: c_int = 0x0800;
 
+/// NetBSD's `O_NOSIGPIPE` (sys/fcntl.h, FNOSIGPIPE): `pipe2(fds, O_NOSIGPIPE)` makes both
+/// ends no-SIGPIPE, `fcntl(fd, F_SETFL, fl | O_NOSIGPIPE)` sets it on any descriptor and
+/// `F_GETFL` shows it. Linux has no flag there: F_SETFL and open ignore the bit, pipe2
+/// rejects it; the shim removes it before the kernel sees it. (open(2) does not take it
+/// here: the kernel ignores it.)
+pub const O_NOSIGPIPE: c_int = 0x01000000;
+
 /// `fcntl(fd, F_GETNOSIGPIPE)`: 1 if `fd` is no-SIGPIPE, else 0.
 /// 0x530D: 'S' for sockshim in the high byte, NetBSD's number (13) in the low one.
 /// No Linux fcntl command uses it (Linux answers EINVAL), on any architecture.
 pub const F_GETNOSIGPIPE: c_int = 0x530D;
 
-/// `fcntl(fd, F_SETNOSIGPIPE, int on)`: set or clear no-SIGPIPE on the socket `fd`.
+/// `fcntl(fd, F_SETNOSIGPIPE, int on)`: set or clear no-SIGPIPE on `fd`, a socket, a
+/// pipe, a FIFO or any other descriptor.
 /// 0x530E: NetBSD's 14 in the low byte, as for [`F_GETNOSIGPIPE`].
 pub const F_SETNOSIGPIPE: c_int = 0x530E;
 
@@ -29,3 +37,19 @@ const _: () = assert!(
 );
 const _: () = assert!(SOCK_NOSIGPIPE & libc::SOCK_CLOEXEC == 0);
 const _: () = assert!(SOCK_NOSIGPIPE & 0xf == 0, "must not overlap SOCK_TYPE_MASK");
+const _: () = assert!(
+    O_NOSIGPIPE
+        & (libc::O_ACCMODE
+            | libc::O_APPEND
+            | libc::O_NONBLOCK
+            | libc::O_ASYNC
+            | libc::O_DIRECT
+            | libc::O_NOATIME
+            | libc::O_CLOEXEC
+            | libc::O_PATH
+            | libc::O_TMPFILE
+            | libc::O_SYNC
+            | libc::O_LARGEFILE)
+        == 0,
+    "O_NOSIGPIPE must be a bit no Linux open flag uses"
+);

@@ -2,16 +2,16 @@
 //! for descriptors that stay open").
 //!
 //! The table dies with the process image, so the exec family hands it to the next one
-//! in the environment: when some descriptor that stays open (no FD_CLOEXEC) is a
-//! no-SIGPIPE socket, the new program's environment gets
+//! in the environment: when some descriptor that stays open (no FD_CLOEXEC) is
+//! no-SIGPIPE (a socket, a pipe, any file), the new program's environment gets
 //!
 //! ```text
 //! SOCKSHIM_NOSIGPIPE_FDS=<fd>.<inode>,<fd>.<inode>,...
 //! ```
 //!
 //! and the library's constructor in the new image ([`import`]) marks each listed
-//! descriptor that is still the same socket (same inode), then removes the variable
-//! from the environment. Descriptors 0 to 2 are also matched by inode, so a socket that
+//! descriptor that is still the same file (same inode), then removes the variable
+//! from the environment. Descriptors 0 to 2 are also matched by inode, so a socket or pipe that
 //! a vfork child or posix_spawn's file actions moved onto standard input or output
 //! keeps its state. A process with no no-SIGPIPE socket passes its environment through
 //! untouched, so the exec family costs nothing unless the feature is in use.
@@ -71,13 +71,13 @@ fn put_decimal(out: &mut [u8], mut v: u64) -> usize {
     n
 }
 
-/// A no-SIGPIPE socket that an exec keeps open: its inode.
+/// A no-SIGPIPE descriptor that an exec keeps open: its inode.
 fn survives_exec(fd: c_int) -> Option<u64> {
     let fdflags = sys::fcntl(fd, libc::F_GETFD, 0).ok()?;
     if fdflags & libc::FD_CLOEXEC != 0 {
         return None;
     }
-    sys::socket_inode(fd).ok()
+    sys::file_id(fd).ok().map(|(_, ino)| ino)
 }
 
 /// At most this many bytes per entry: a descriptor (10 digits), '.', an inode (20), ','.
@@ -253,22 +253,18 @@ pub fn import(secure: bool) {
     if !secure {
         // SAFETY: a non-null getenv result is a NUL-terminated string.
         let value = unsafe { CStr::from_ptr(p) }.to_bytes();
-        // Marked as possibly sharing an open file (several may be copies of one socket),
-        // so that F_SETNOSIGPIPE through one keeps showing through the others.
-        let mark = |fd| {
-            let _ = nosigpipe::may_share(fd, fd);
-            let _ = NOSIGPIPE.set(fd, true);
-        };
         for (fd, ino) in entries(value) {
-            if sys::socket_inode(fd) == Ok(ino) {
-                mark(fd);
+            if let Ok(f) = sys::file_info(fd)
+                && f.id.1 == ino
+            {
+                nosigpipe::handed_over(fd, f);
             }
         }
         for fd in 0..=2 {
-            if let Ok(ino) = sys::socket_inode(fd)
-                && entries(value).any(|(_, i)| i == ino)
+            if let Ok(f) = sys::file_info(fd)
+                && entries(value).any(|(_, i)| i == f.id.1)
             {
-                mark(fd);
+                nosigpipe::handed_over(fd, f);
             }
         }
     }

@@ -396,6 +396,44 @@ pub unsafe extern "C" fn splice(
     }))
 }
 
+/// vmsplice(2); as sendfile, for `fd` (a pipe whose reader left gives EPIPE and, without
+/// no-SIGPIPE, SIGPIPE). A cancellation point.
+///
+/// # Safety
+/// The kernel checks `iov`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vmsplice(
+    fd: c_int,
+    iov: *const libc::iovec,
+    n: usize,
+    flags: c_uint,
+) -> isize {
+    // SAFETY: forwarded contract.
+    size(nosigpipe::without_sigpipe(fd, || unsafe {
+        sys::vmsplice(fd, iov, n, flags)
+    }))
+}
+
+/// tee(2); as sendfile, for `fd_out` (a pipe). A cancellation point.
+#[unsafe(no_mangle)]
+pub extern "C" fn tee(fd_in: c_int, fd_out: c_int, len: usize, flags: c_uint) -> isize {
+    size(nosigpipe::without_sigpipe(fd_out, || {
+        sys::tee(fd_in, fd_out, len, flags)
+    }))
+}
+
+/// pipe2(2). SPEC.md "Any descriptor, as on NetBSD": `O_NOSIGPIPE` makes both ends
+/// no-SIGPIPE (NetBSD pipe(2): "O_NOSIGPIPE ... the SIGPIPE signal is not sent"); it is
+/// removed before the system call; the other flags go to the kernel.
+///
+/// # Safety
+/// The kernel checks `fds`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pipe2(fds: *mut c_int, flags: c_int) -> c_int {
+    // SAFETY: forwarded contract.
+    unit(unsafe { nosigpipe::pipe2(fds, flags) })
+}
+
 /// dup(2). SPEC.md "No-SIGPIPE state": the copy shares the state.
 #[unsafe(no_mangle)]
 pub extern "C" fn dup(fd: c_int) -> c_int {
@@ -437,8 +475,11 @@ pub extern "C" fn closefrom(lowfd: c_int) {
 }
 
 /// fcntl(2). F_DUPFD and F_DUPFD_CLOEXEC copy the no-SIGPIPE state; F_GETNOSIGPIPE and
-/// F_SETNOSIGPIPE read and set it (NetBSD fcntl(2)); F_GETOWN is answered through
-/// F_GETOWN_EX as glibc does; every other command goes to the kernel untouched.
+/// F_SETNOSIGPIPE read and set it on any descriptor (NetBSD fcntl(2), SPEC.md "Any
+/// descriptor, as on NetBSD"); F_GETFL shows it as O_NOSIGPIPE and F_SETFL with
+/// O_NOSIGPIPE sets it (without it, the NetBSD personality clears it, as NetBSD's F_SETFL
+/// does); F_GETOWN is answered through F_GETOWN_EX as glibc does; every other command
+/// goes to the kernel untouched.
 ///
 /// fcntl is variadic in C. Its optional argument is one word (int, long or pointer);
 /// on the Linux ABIs this library supports (x86_64, aarch64) a variadic word argument
@@ -462,6 +503,12 @@ fn fcntl_impl(fd: c_int, cmd: c_int, arg: usize) -> SysResult<c_int> {
         }
         F_GETNOSIGPIPE => nosigpipe::get(fd),
         F_SETNOSIGPIPE => nosigpipe::set(fd, arg as c_int != 0).map(|()| 0),
+        libc::F_GETFL => nosigpipe::getfl(fd),
+        libc::F_SETFL => nosigpipe::setfl(
+            fd,
+            arg,
+            policy::personality() == policy::Personality::NetBsd,
+        ),
         libc::F_GETOWN => {
             let mut owner = sys::FOwnerEx { ty: 0, pid: 0 };
             sys::fcntl(fd, sys::F_GETOWN_EX, (&raw mut owner) as usize).map(|_| {
@@ -784,3 +831,34 @@ mod execl_family {
 }
 #[cfg(target_arch = "x86_64")]
 pub use execl_family::{execl, execle, execlp};
+
+/// The `sockshim_*` entry points (SPEC.md "Linked use": "a call compiled with sockshim's
+/// header reaches sockshim's implementation ... whatever else comes first in the lookup
+/// scope"). `include/sockshim/bind.h` redirects calls compiled against the header to these
+/// names, which no other library defines, so they bind here whatever the link order.
+/// Each is an alias of the export of the same name: the same address, the same code.
+/// (build.rs exports them: rustc's version script would make them local.)
+macro_rules! entry_points {
+    ($list:ident: $($name:literal),* $(,)?) => {
+        core::arch::global_asm!($(
+            concat!(".globl sockshim_", $name),
+            concat!(".type sockshim_", $name, ", %function"),
+            concat!(".set sockshim_", $name, ", ", $name),
+        )*);
+        /// The names of the `sockshim_*` entry points defined here (without the prefix).
+        pub const $list: &[&str] = &[$($name),*];
+    };
+}
+
+entry_points!(ENTRY_POINTS:
+    "socket", "socketpair", "listen", "accept", "accept4", "write", "writev", "send",
+    "sendto", "sendmsg", "sendmmsg", "recvmsg", "recvmmsg", "sendfile", "sendfile64",
+    "splice", "vmsplice", "tee", "pipe2", "dup", "dup2", "dup3", "close", "close_range",
+    "closefrom", "fcntl", "fcntl64", "setsockopt", "getsockopt", "execve", "execv",
+    "execvpe", "execvp", "fexecve", "execveat", "posix_spawn", "posix_spawnp",
+);
+
+#[cfg(target_arch = "x86_64")]
+entry_points!(ARCH_ENTRY_POINTS: "execl", "execle", "execlp", "vfork");
+#[cfg(not(target_arch = "x86_64"))]
+pub const ARCH_ENTRY_POINTS: &[&str] = &[];

@@ -12,10 +12,13 @@
 //!   pitfall 4: converting only no-SIGPIPE descriptors keeps plain writes at full speed).
 //!
 //! These block no signal and take none, so a SIGPIPE that was already pending is never
-//! swallowed; `sendfile` and `splice`, which have no MSG_NOSIGNAL, are the exception
-//! described at [`without_sigpipe`]. A bit left behind by a close the shim did not see cannot break a
+//! swallowed. The calls that have no MSG_NOSIGNAL (`sendfile`, `splice`, `vmsplice`,
+//! `tee`, and every write to a no-SIGPIPE descriptor that is not a socket: a pipe, a
+//! FIFO, SPEC.md "Any descriptor, as on NetBSD") run as described at
+//! [`without_sigpipe`]. A bit left behind by a close the shim did not see cannot break a
 //! non-socket that reuses the number: the converted call fails with ENOTSOCK, the bit
-//! is dropped and the plain call is made (LESSONS.md pitfall 6).
+//! is dropped and the plain call is made; a non-socket's state carries its file's
+//! identity ([`FILES`]), checked when a write fails with EPIPE (LESSONS.md pitfall 6).
 
 use core::ffi::{c_int, c_uint, c_void};
 use core::sync::atomic::{AtomicI32, AtomicU8, Ordering, fence};
@@ -25,7 +28,7 @@ use libc::{sockaddr, socklen_t};
 use crate::flags;
 use crate::process;
 use crate::sys::{self, Errno, SysResult};
-use crate::table::{ALIASED, LISTENER, NOSIGPIPE};
+use crate::table::{ALIASED, FILES, LISTENER, NOSIGPIPE};
 
 /// The send flags for `fd`: MSG_NOSIGNAL added when it is no-SIGPIPE.
 #[inline(always)]
@@ -69,6 +72,10 @@ pub unsafe fn write(fd: c_int, buf: *const c_void, n: usize) -> SysResult<usize>
 #[cold]
 #[inline(never)]
 unsafe fn write_nosigpipe(fd: c_int, buf: *const c_void, n: usize) -> Option<SysResult<usize>> {
+    if FILES.get(fd).is_some() {
+        // SAFETY: the kernel checks `buf`.
+        return Some(without_sigpipe(fd, || unsafe { sys::write(fd, buf, n) }));
+    }
     // SAFETY: the kernel checks `buf`.
     unless_stale(fd, unsafe {
         sys::sendto(fd, buf, n, libc::MSG_NOSIGNAL, core::ptr::null(), 0)
@@ -98,6 +105,10 @@ unsafe fn writev_nosigpipe(
     iov: *const libc::iovec,
     cnt: c_int,
 ) -> Option<SysResult<usize>> {
+    if FILES.get(fd).is_some() {
+        // SAFETY: the kernel checks the vector.
+        return Some(without_sigpipe(fd, || unsafe { sys::writev(fd, iov, cnt) }));
+    }
     // A count writev rejects (EINVAL) must not become sendmsg's EMSGSIZE, and an empty
     // vector never reaches the socket (vfs_writev returns 0 first): plain call.
     if !(1..=libc::UIO_MAXIOV).contains(&cnt) {
@@ -200,7 +211,7 @@ pub unsafe fn recvmmsg(
 /// # Safety
 /// `msg` is a header the kernel has just filled in.
 unsafe fn forget_received(msg: *mut libc::msghdr) {
-    if !NOSIGPIPE.any() && !ALIASED.any() && !LISTENER.any() {
+    if !NOSIGPIPE.any() && !ALIASED.any() && !LISTENER.any() && !FILES.any() {
         return;
     }
     // SAFETY: the kernel wrote msg_controllen bytes of control messages at msg_control;
@@ -226,6 +237,7 @@ unsafe fn forget_received(msg: *mut libc::msghdr) {
 pub fn adopt(fd: c_int, on: bool) -> SysResult<c_int> {
     ALIASED.clear(fd);
     LISTENER.clear(fd);
+    FILES.clear(fd);
     match NOSIGPIPE.set(fd, on) {
         Ok(()) => Ok(fd),
         Err(e) => {
@@ -260,10 +272,11 @@ pub fn duplicated(old: c_int, new: c_int) -> SysResult<c_int> {
     }
 }
 
-/// Copies `old`'s no-SIGPIPE bit to `new` until `old` no longer changes under it.
+/// Copies `old`'s no-SIGPIPE state to `new` until `old` no longer changes under it.
 fn copy_settled(old: c_int, new: c_int) -> SysResult<()> {
     for _ in 0..64 {
         let v = NOSIGPIPE.get(old);
+        FILES.copy(old, new)?;
         NOSIGPIPE.set(new, v)?;
         fence(Ordering::SeqCst);
         if NOSIGPIPE.get(old) == v {
@@ -283,15 +296,20 @@ pub fn duplicate_onto(
     new: c_int,
     call: impl FnOnce() -> SysResult<c_int>,
 ) -> SysResult<c_int> {
-    let had = NOSIGPIPE.get(new);
+    let had = (NOSIGPIPE.get(new), FILES.get(new));
     if old != new && NOSIGPIPE.get(old) {
+        FILES.copy(old, new)?;
         NOSIGPIPE.set(new, true)?;
     }
     match call() {
         Ok(n) => duplicated(old, n),
         Err(e) => {
-            if !had {
+            if !had.0 {
                 NOSIGPIPE.clear(new);
+            }
+            match had.1 {
+                Some(id) => FILES.set(new, id)?,
+                None => FILES.clear(new),
             }
             Err(e)
         }
@@ -310,6 +328,7 @@ pub fn close(fd: c_int) -> SysResult<()> {
 
 fn forget(fd: c_int) {
     NOSIGPIPE.clear(fd);
+    FILES.clear(fd);
     ALIASED.clear(fd);
     LISTENER.clear(fd);
 }
@@ -325,6 +344,7 @@ pub fn close_range(first: c_uint, last: c_uint, flags: c_uint) -> SysResult<()> 
         for t in [&NOSIGPIPE, &ALIASED, &LISTENER] {
             t.clear_range(first, last);
         }
+        FILES.clear_range(first, last);
     }
     sys::close_range(first, last, flags)
 }
@@ -347,13 +367,23 @@ pub fn closefrom(lowfd: c_uint) {
     }
 }
 
-/// sendfile(2) and splice(2) have no MSG_NOSIGNAL. Into a no-SIGPIPE socket they run
-/// with SIGPIPE blocked, and the SIGPIPE they raised (the kernel sends it to the
-/// calling thread with the EPIPE) is taken back before the mask is restored. A SIGPIPE
-/// that was pending before the call is left alone: standard signals do not queue, so
-/// the call's own merged into it and taking one would swallow the caller's. A stale bit
-/// (the number now names a pipe) takes nothing back, so the pipe's SIGPIPE is delivered
-/// as without the shim.
+/// The write calls that cannot carry MSG_NOSIGNAL (`sendfile`, `splice`, `vmsplice`,
+/// `tee`, and `write`/`writev` on a no-SIGPIPE descriptor that is not a socket) run with
+/// SIGPIPE blocked, and the SIGPIPE they raise (the kernel sends it to the calling
+/// thread with the EPIPE) is taken back before the mask is restored.
+///
+/// A SIGPIPE already pending before the call is the caller's and is delivered exactly
+/// once, as without the call (SPEC.md "No-SIGPIPE state"). Standard signals do not
+/// queue: the call's own SIGPIPE would merge into one pending for the thread, and would
+/// be a second one beside one pending for the process. So the earlier one is taken
+/// aside first (the thread's own pending set is emptied before the process's), the one
+/// taken back after the call is then always the call's own, and the earlier one is
+/// queued back to this thread with its siginfo unchanged. That costs two more system
+/// calls, only when a SIGPIPE was pending.
+///
+/// When the number no longer names the descriptor that asked for no-SIGPIPE (a close
+/// the shim did not see, [`still_flagged`]), nothing is taken back: the SIGPIPE is
+/// delivered when the mask is restored, as without the shim.
 pub fn without_sigpipe(fd: c_int, call: impl FnOnce() -> SysResult<usize>) -> SysResult<usize> {
     if !NOSIGPIPE.get(fd) {
         return call();
@@ -362,31 +392,128 @@ pub fn without_sigpipe(fd: c_int, call: impl FnOnce() -> SysResult<usize>) -> Sy
     let Ok(old) = sys::block(sigpipe) else {
         return call();
     };
-    let was_pending = sys::sigpending().map_or(true, |p| p & sigpipe != 0);
+    // An error here leaves `earlier` unknown: then nothing is taken back (a SIGPIPE may
+    // escape, none is ever swallowed).
+    let (known, earlier) = match sys::sigpending() {
+        Ok(p) if p & sigpipe != 0 => match sys::take_signal_info(sigpipe) {
+            Ok(info) => (true, Some(info)),
+            Err(Errno(libc::EAGAIN)) => (true, None), // another thread took it meanwhile
+            Err(_) => (false, None),
+        },
+        Ok(_) => (true, None),
+        Err(_) => (false, None),
+    };
     let r = call();
-    if matches!(r, Err(Errno(libc::EPIPE))) && !was_pending && check_socket(fd) == Ok(true) {
+    if known && matches!(r, Err(Errno(libc::EPIPE))) && still_flagged(fd) {
         let _ = sys::take_signal(sigpipe);
+    }
+    if let Some(info) = earlier {
+        let _ = sys::queue_to_self(&info);
     }
     let _ = sys::set_mask(old);
     r
 }
 
-/// Is `fd` a socket? EBADF for a closed descriptor. A stale bit on a non-socket is
-/// dropped on the way.
+/// Does `fd` still name the descriptor whose no-SIGPIPE state the table holds? A
+/// non-socket must be the same file ([`FILES`]); a socket's bit must not sit on a
+/// non-socket. Stale state found on the way is dropped. One fstat.
+fn still_flagged(fd: c_int) -> bool {
+    match sys::file_info(fd) {
+        Ok(f) => holds(fd, f),
+        Err(_) => false,
+    }
+}
+
+/// Is `fd`, which is `f`, no-SIGPIPE? Stale state is dropped on the way.
+fn holds(fd: c_int, f: sys::FileInfo) -> bool {
+    if !NOSIGPIPE.get(fd) {
+        return false;
+    }
+    let fresh = match FILES.get(fd) {
+        Some(id) => !f.socket && id == f.id,
+        None => f.socket,
+    };
+    if !fresh {
+        NOSIGPIPE.clear(fd);
+        FILES.clear(fd);
+    }
+    fresh
+}
+
+/// Is `fd` a socket? EBADF for a closed descriptor.
 fn check_socket(fd: c_int) -> SysResult<bool> {
     match sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TYPE) {
         Ok(_) => Ok(true),
-        Err(Errno(libc::ENOTSOCK)) => {
-            NOSIGPIPE.clear(fd);
-            Ok(false)
-        }
+        Err(Errno(libc::ENOTSOCK)) => Ok(false),
         Err(e) => Err(e),
     }
 }
 
-/// fcntl(F_GETNOSIGPIPE): 1 or 0 (always 0 for a non-socket).
+/// fcntl(F_GETNOSIGPIPE): 1 or 0, on any descriptor; EBADF for a closed one.
 pub fn get(fd: c_int) -> SysResult<c_int> {
-    Ok((check_socket(fd)? && NOSIGPIPE.get(fd)) as c_int)
+    let f = sys::file_info(fd)?;
+    Ok(holds(fd, f) as c_int)
+}
+
+/// fcntl(F_GETFL): the kernel's flags, plus O_NOSIGPIPE when `fd` is no-SIGPIPE (NetBSD
+/// shows FNOSIGPIPE among the file flags).
+pub fn getfl(fd: c_int) -> SysResult<c_int> {
+    let fl = sys::fcntl(fd, libc::F_GETFL, 0)?;
+    if NOSIGPIPE.get(fd) && get(fd) == Ok(1) {
+        return Ok(fl | crate::consts::O_NOSIGPIPE);
+    }
+    Ok(fl)
+}
+
+/// fcntl(F_SETFL): O_NOSIGPIPE is removed before the kernel sees it (Linux has no flag
+/// there) and sets no-SIGPIPE. Without it, the NetBSD personality clears the state (its
+/// F_SETFL replaces every file flag, FNOSIGPIPE included), the Linux personality leaves
+/// it alone, so that a program setting its flags outright (`F_SETFL, O_NONBLOCK`) keeps
+/// what `SOCK_NOSIGPIPE` or the nosigpipe policy gave it.
+pub fn setfl(fd: c_int, arg: usize, clears: bool) -> SysResult<c_int> {
+    let on = arg & crate::consts::O_NOSIGPIPE as usize != 0;
+    let r = sys::fcntl(
+        fd,
+        libc::F_SETFL,
+        arg & !(crate::consts::O_NOSIGPIPE as usize),
+    )?;
+    if on {
+        set(fd, true)?;
+    } else if clears && NOSIGPIPE.get(fd) {
+        set(fd, false)?;
+    }
+    Ok(r)
+}
+
+/// pipe2(2): O_NOSIGPIPE is removed before the kernel sees it (Linux would answer
+/// EINVAL) and makes both ends no-SIGPIPE, as NetBSD's pipe2 sets FNOSIGPIPE on both
+/// files. The new numbers start with no stale state. On failure to record the state (no
+/// memory for the table) both ends are closed again.
+///
+/// # Safety
+/// `fds` is checked by the kernel, and read here only after the kernel wrote it.
+pub unsafe fn pipe2(fds: *mut c_int, flags: c_int) -> SysResult<()> {
+    let on = flags & crate::consts::O_NOSIGPIPE != 0;
+    // SAFETY: the kernel checks `fds`.
+    unsafe { sys::pipe2(fds, flags & !crate::consts::O_NOSIGPIPE)? };
+    // SAFETY: the kernel has just stored two descriptors at `fds`.
+    let ends = unsafe { [fds.read(), fds.add(1).read()] };
+    let mut r = Ok(());
+    for fd in ends {
+        forget(fd);
+        if on {
+            r = r.and_then(|()| sys::file_info(fd)).and_then(|f| {
+                FILES.set(fd, f.id)?;
+                NOSIGPIPE.set(fd, true)
+            });
+        }
+    }
+    r.inspect_err(|_| {
+        for fd in ends {
+            forget(fd);
+            let _ = sys::close_now(fd);
+        }
+    })
 }
 
 // ---- Which descriptors may share an open file ----------------------------------------
@@ -434,22 +561,24 @@ fn track_aliases() -> SysResult<()> {
     let _ = ALIAS_STATE.compare_exchange(UNTRACKED, TRACKING, Ordering::SeqCst, Ordering::SeqCst);
     let max = UNTRACKED_MAX.load(Ordering::SeqCst);
     if max > 0 {
-        mark_shared_sockets(max as c_uint)?;
+        mark_shared_files(max as c_uint)?;
     }
     ALIAS_STATE.store(TRACKED, Ordering::SeqCst);
     Ok(())
 }
 
-/// Marks in ALIASED the sockets among descriptors `0..=max` whose inode is open under
-/// another number too: one ppoll per 256 numbers, one fstat per open descriptor.
-fn mark_shared_sockets(max: c_uint) -> SysResult<()> {
+/// Marks in ALIASED the descriptors among `0..=max` whose file (device and inode) is
+/// open under another number too: one ppoll per 256 numbers, one fstat per open
+/// descriptor. (Two numbers on one inode may still be two open files, such as a pipe's
+/// two ends; [`set`] tells them apart.)
+fn mark_shared_files(max: c_uint) -> SysResult<()> {
     let mut found = Scratch::new();
     let mut pushed = Ok(());
     sys::for_each_open(0, max, |fd| {
-        if let Ok(ino) = sys::socket_inode(fd)
+        if let Ok(id) = sys::file_id(fd)
             && pushed.is_ok()
         {
-            pushed = found.push((ino, fd));
+            pushed = found.push((id, fd));
         }
     })?;
     pushed?;
@@ -463,16 +592,18 @@ fn mark_shared_sockets(max: c_uint) -> SysResult<()> {
     Ok(())
 }
 
-/// A growable array of (inode, descriptor) in an anonymous mapping of its own: [`set`]
-/// may run in a signal handler, so no malloc.
+/// A growable array of ((device, inode), descriptor) in an anonymous mapping of its own:
+/// [`set`] may run in a signal handler, so no malloc.
+type Entry = ((u64, u64), c_int);
+
 struct Scratch {
-    ptr: *mut (u64, c_int),
+    ptr: *mut Entry,
     cap: usize,
     len: usize,
 }
 
 impl Scratch {
-    const ENTRY: usize = core::mem::size_of::<(u64, c_int)>();
+    const ENTRY: usize = core::mem::size_of::<Entry>();
 
     const fn new() -> Self {
         Scratch {
@@ -482,7 +613,7 @@ impl Scratch {
         }
     }
 
-    fn push(&mut self, v: (u64, c_int)) -> SysResult<()> {
+    fn push(&mut self, v: Entry) -> SysResult<()> {
         if self.len == self.cap {
             let old = self.cap * Self::ENTRY;
             let new = old.saturating_mul(2).max(4096);
@@ -501,7 +632,7 @@ impl Scratch {
         Ok(())
     }
 
-    fn as_mut_slice(&mut self) -> &mut [(u64, c_int)] {
+    fn as_mut_slice(&mut self) -> &mut [Entry] {
         if self.ptr.is_null() {
             return &mut [];
         }
@@ -519,30 +650,55 @@ impl Drop for Scratch {
     }
 }
 
-/// fcntl(F_SETNOSIGPIPE) and setsockopt(SO_NOSIGPIPE). NetBSD keeps the flag on the
-/// open file, so it is set on every descriptor of this process that shares `fd`'s open
-/// file (found among the ALIASED descriptors by device and inode). Linux keeps the
-/// state for sockets only: turning it on for another kind of descriptor is ENOTSOCK.
+/// A descriptor the previous image handed over as no-SIGPIPE ([`crate::exec::import`]):
+/// it may be a copy of another one, so it is marked as possibly sharing an open file
+/// (F_SETNOSIGPIPE through one keeps showing through the others).
+pub fn handed_over(fd: c_int, f: sys::FileInfo) {
+    let _ = may_share(fd, fd);
+    let _ = mark(fd, f, true);
+}
+
+/// fcntl(F_SETNOSIGPIPE), setsockopt(SO_NOSIGPIPE) and F_SETFL with O_NOSIGPIPE, on any
+/// descriptor (SPEC.md "Any descriptor, as on NetBSD"). NetBSD keeps the flag on the open
+/// file, so it is set on every descriptor of this process that shares `fd`'s open file:
+/// among the ALIASED descriptors, those on the same device and inode (for a socket that
+/// is its one open file; otherwise [`sys::same_open_file`] decides).
 pub fn set(fd: c_int, on: bool) -> SysResult<()> {
-    if !check_socket(fd)? && on {
-        return Err(Errno(libc::ENOTSOCK));
-    }
-    NOSIGPIPE.set(fd, on)?;
+    let f = sys::file_info(fd)?;
+    mark(fd, f, on)?;
     // Pairs with the fence in `duplicated`: a dup made meanwhile is seen here, or has
     // seen the new value.
     fence(Ordering::SeqCst);
     track_aliases()?;
     if ALIASED.get(fd) {
-        let id = sys::file_id(fd)?;
         let mut result = Ok(());
         ALIASED.for_each(|other| {
-            if other != fd && sys::file_id(other) == Ok(id) {
-                result = result.and(NOSIGPIPE.set(other, on));
+            if other != fd
+                && sys::file_id(other) == Ok(f.id)
+                && (f.socket || sys::same_open_file(fd, other))
+            {
+                result = result.and(mark(other, f, on));
             }
         });
         result?;
     }
     Ok(())
+}
+
+/// Records or drops the state of `fd`, which is the file `f`: a non-socket's identity
+/// goes in first, so a writer that sees the bit also finds it.
+fn mark(fd: c_int, f: sys::FileInfo, on: bool) -> SysResult<()> {
+    if !on {
+        NOSIGPIPE.clear(fd);
+        FILES.clear(fd);
+        return Ok(());
+    }
+    if f.socket {
+        FILES.clear(fd);
+    } else {
+        FILES.set(fd, f.id)?;
+    }
+    NOSIGPIPE.set(fd, true)
 }
 
 /// setsockopt(SOL_SOCKET, SO_NOSIGPIPE, val, len): an int option, as Linux checks them
@@ -572,7 +728,9 @@ pub unsafe fn setsockopt(fd: c_int, val: *const c_void, len: socklen_t) -> SysRe
 pub unsafe fn getsockopt(fd: c_int, val: *mut c_void, len: *mut socklen_t) -> SysResult<()> {
     // SAFETY: the kernel checks the pointers.
     unsafe { sys::getsockopt(fd, libc::SOL_SOCKET, libc::SO_TYPE, val, len)? };
-    let on = NOSIGPIPE.get(fd) as c_int;
+    // A socket never has a FILES entry: one here is a pipe's, left by a close the shim
+    // did not see.
+    let on = (NOSIGPIPE.get(fd) && FILES.get(fd).is_none()) as c_int;
     // SAFETY: the kernel has just written `*len` (at most 4) bytes at `val` and `*len`.
     unsafe {
         let n = (len.read() as usize).min(core::mem::size_of::<c_int>());

@@ -487,6 +487,35 @@ pub unsafe fn splice(
     })
 }
 
+/// pipe2(2).
+///
+/// # Safety
+/// `fds` is passed to the kernel, which checks it.
+pub unsafe fn pipe2(fds: *mut c_int, flags: c_int) -> SysResult<()> {
+    // SAFETY: the kernel validates `fds`.
+    unsafe { raw(libc::SYS_pipe2, args!(fds, flags)).map(drop) }
+}
+
+/// vmsplice(2), a cancellation point as in glibc.
+///
+/// # Safety
+/// `iov` is passed to the kernel, which checks it.
+pub unsafe fn vmsplice(
+    fd: c_int,
+    iov: *const libc::iovec,
+    n: usize,
+    flags: c_uint,
+) -> SysResult<usize> {
+    // SAFETY: the kernel validates the vector.
+    cancellable(|| unsafe { raw(libc::SYS_vmsplice, args!(fd, iov, n, flags)) })
+}
+
+/// tee(2), a cancellation point as in glibc.
+pub fn tee(fd_in: c_int, fd_out: c_int, len: usize, flags: c_uint) -> SysResult<usize> {
+    // SAFETY: no pointers.
+    cancellable(|| unsafe { raw(libc::SYS_tee, args!(fd_in, fd_out, len, flags)) })
+}
+
 /// close_range(2).
 pub fn close_range(first: c_uint, last: c_uint, flags: c_uint) -> SysResult<()> {
     // SAFETY: no pointers.
@@ -525,6 +554,37 @@ pub fn fstat(fd: c_int) -> SysResult<libc::stat> {
 /// its own).
 pub fn file_id(fd: c_int) -> SysResult<(u64, u64)> {
     fstat(fd).map(|st| (st.st_dev, st.st_ino))
+}
+
+/// The file behind an open descriptor: its identity ([`file_id`]) and whether it is a
+/// socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileInfo {
+    pub id: (u64, u64),
+    pub socket: bool,
+}
+
+pub fn file_info(fd: c_int) -> SysResult<FileInfo> {
+    fstat(fd).map(|st| FileInfo {
+        id: (st.st_dev, st.st_ino),
+        socket: st.st_mode & libc::S_IFMT == libc::S_IFSOCK,
+    })
+}
+
+/// Do `a` and `b` name the same open file? kcmp(KCMP_FILE) where the kernel has it
+/// (CONFIG_KCMP) and no sandbox refuses it; otherwise, for two descriptors already known
+/// to be on one inode, the same access mode (which tells a pipe's two ends apart).
+pub fn same_open_file(a: c_int, b: c_int) -> bool {
+    const KCMP_FILE: c_int = 0;
+    let pid = getpid();
+    // SAFETY: no pointers.
+    match unsafe { raw(libc::SYS_kcmp, args!(pid, pid, KCMP_FILE, a, b)) } {
+        Ok(order) => order == 0,
+        Err(_) => {
+            let mode = |fd| fcntl(fd, libc::F_GETFL, 0).map(|fl| fl & libc::O_ACCMODE);
+            matches!((mode(a), mode(b)), (Ok(x), Ok(y)) if x == y)
+        }
+    }
 }
 
 /// The inode of the socket behind `fd`; ENOTSOCK for any other file.
@@ -700,6 +760,41 @@ pub fn take_signal(set: KernelSigset) -> SysResult<c_int> {
             ),
         )
         .map(|s| s as c_int)
+    }
+}
+
+/// Takes one pending signal of `set` as [`take_signal`] does, with its siginfo: the
+/// thread's own pending set is emptied before the process's.
+pub fn take_signal_info(set: KernelSigset) -> SysResult<libc::siginfo_t> {
+    // SAFETY: siginfo_t is plain data; all-zero is valid.
+    let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
+    // SAFETY: our set, siginfo buffer (the kernel writes 128 bytes) and timeout.
+    unsafe {
+        raw(
+            libc::SYS_rt_sigtimedwait,
+            args!(
+                &raw const set,
+                &raw mut info,
+                &raw const ZERO_TIMEOUT,
+                KERNEL_SIGSET_SIZE
+            ),
+        )?
+    };
+    Ok(info)
+}
+
+/// Queues `info` (a signal taken with [`take_signal_info`]) back to the calling thread,
+/// siginfo unchanged (rt_tgsigqueueinfo: a process may send any siginfo to itself).
+pub fn queue_to_self(info: &libc::siginfo_t) -> SysResult<()> {
+    // SAFETY: no pointers.
+    let tid = unsafe { raw(libc::SYS_gettid, args!()) }?;
+    // SAFETY: `info` is a whole siginfo of ours; the kernel reads it.
+    unsafe {
+        raw(
+            libc::SYS_rt_tgsigqueueinfo,
+            args!(getpid(), tid, info.si_signo, info as *const libc::siginfo_t),
+        )
+        .map(drop)
     }
 }
 

@@ -235,6 +235,190 @@ impl FdBitmap {
     }
 }
 
+/// The identity (device, inode) of each no-SIGPIPE descriptor that is not a socket: a
+/// pipe, a FIFO, any file (SPEC.md "Any descriptor, as on NetBSD").
+///
+/// A write to such a descriptor cannot carry MSG_NOSIGNAL, so the shim blocks SIGPIPE
+/// around it and takes back the one the call raised; the identity tells, when the call
+/// fails with EPIPE, whether the number still names the file that asked for it or was
+/// closed behind the shim's back and reused (then nothing is taken back). Sockets never
+/// have an entry. Same shape as [`FdBitmap`], 16 bytes a slot:
+///
+/// ```text
+/// fd (31 bits) = top (5 bits, static) | dir (9) | dir (9) | leaf slot (8: 256 x 16 bytes)
+/// ```
+pub struct FileIds {
+    top: [AtomicPtr<IdDir>; ID_TOP_LEN],
+    any: AtomicBool,
+}
+
+const ID_LEAF_BITS: u32 = 8;
+const ID_DIR_BITS: u32 = 9;
+const ID_TOP_LEN: usize = 1 << (31 - ID_LEAF_BITS - 2 * ID_DIR_BITS);
+const ID_DIR_LEN: usize = 1 << ID_DIR_BITS;
+const ID_LEAF_LEN: usize = 1 << ID_LEAF_BITS;
+
+#[repr(C)]
+struct IdDir([AtomicPtr<IdMid>; ID_DIR_LEN]);
+#[repr(C)]
+struct IdMid([AtomicPtr<IdLeaf>; ID_DIR_LEN]);
+#[repr(C)]
+struct IdLeaf([[AtomicU64; 2]; ID_LEAF_LEN]);
+
+const _: () = assert!(core::mem::size_of::<IdDir>() == PAGE);
+const _: () = assert!(core::mem::size_of::<IdMid>() == PAGE);
+const _: () = assert!(core::mem::size_of::<IdLeaf>() == PAGE);
+const _: () = assert!(ID_TOP_LEN == 32);
+
+/// Where `fd` lives in a [`FileIds`]: (top, dir, mid, slot). `None` for negative numbers.
+fn id_locate(fd: i32) -> Option<(usize, usize, usize, usize)> {
+    let fd = u32::try_from(fd).ok()? as usize;
+    let mask = ID_DIR_LEN - 1;
+    Some((
+        fd >> (ID_LEAF_BITS + 2 * ID_DIR_BITS),
+        (fd >> (ID_LEAF_BITS + ID_DIR_BITS)) & mask,
+        (fd >> ID_LEAF_BITS) & mask,
+        fd & (ID_LEAF_LEN - 1),
+    ))
+}
+
+impl FileIds {
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        FileIds {
+            top: [const { AtomicPtr::new(ptr::null_mut()) }; ID_TOP_LEN],
+            any: AtomicBool::new(false),
+        }
+    }
+
+    fn slot(&self, fd: i32) -> Option<&[AtomicU64; 2]> {
+        if !self.any.load(Ordering::Relaxed) {
+            return None;
+        }
+        let (t, d, m, i) = id_locate(fd)?;
+        let dir = page(self.top.get(t)?)?;
+        let mid = page(dir.0.get(d)?)?;
+        page(mid.0.get(m)?)?.0.get(i)
+    }
+
+    /// Was any entry ever recorded? (Once true, stays true.)
+    #[inline(always)]
+    pub fn any(&self) -> bool {
+        self.any.load(Ordering::Relaxed)
+    }
+
+    /// The identity recorded for `fd`, if any.
+    pub fn get(&self, fd: i32) -> Option<(u64, u64)> {
+        let s = self.slot(fd)?;
+        let id = (s[0].load(Ordering::Relaxed), s[1].load(Ordering::Relaxed));
+        (id != (0, 0)).then_some(id)
+    }
+
+    /// Records `id` for `fd` (may map up to three pages: ENOMEM if that fails). A vfork
+    /// child changes nothing; negative numbers are ignored.
+    pub fn set(&self, fd: i32, id: (u64, u64)) -> SysResult<()> {
+        let Some((t, d, m, i)) = id_locate(fd) else {
+            return Ok(());
+        };
+        if !process::owns_table() {
+            return Ok(());
+        }
+        let dir = page_in(self.top.get(t).ok_or(Errno(libc::EBADF))?)?;
+        let mid = page_in(dir.0.get(d).ok_or(Errno(libc::EBADF))?)?;
+        let leaf = page_in(mid.0.get(m).ok_or(Errno(libc::EBADF))?)?;
+        self.any.store(true, Ordering::Relaxed);
+        if let Some(s) = leaf.0.get(i) {
+            s[0].store(id.0, Ordering::Relaxed);
+            s[1].store(id.1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Forgets `fd` (never allocates).
+    #[inline]
+    pub fn clear(&self, fd: i32) {
+        if let Some(s) = self.slot(fd)
+            && (s[0].load(Ordering::Relaxed), s[1].load(Ordering::Relaxed)) != (0, 0)
+            && process::owns_table()
+        {
+            s[0].store(0, Ordering::Relaxed);
+            s[1].store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Gives `to` the entry of `from` (dup and friends), clearing it when `from` has none.
+    pub fn copy(&self, from: i32, to: i32) -> SysResult<()> {
+        match self.get(from) {
+            Some(id) => self.set(to, id),
+            None => {
+                self.clear(to);
+                Ok(())
+            }
+        }
+    }
+
+    /// Forgets every descriptor in `first..=last` (close_range), visiting mapped pages only.
+    pub fn clear_range(&self, first: u32, last: u32) {
+        if !self.any.load(Ordering::Relaxed) || first > i32::MAX as u32 || !process::owns_table() {
+            return;
+        }
+        let last = last.min(i32::MAX as u32) as usize;
+        let first = first as usize;
+        const LEAF_SPAN: usize = ID_LEAF_LEN;
+        const MID_SPAN: usize = LEAF_SPAN * ID_DIR_LEN;
+        const DIR_SPAN: usize = MID_SPAN * ID_DIR_LEN;
+        for (t, slot) in self.top.iter().enumerate() {
+            let base = t * DIR_SPAN;
+            let Some(dir) = (base <= last && base + DIR_SPAN > first)
+                .then(|| page(slot))
+                .flatten()
+            else {
+                continue;
+            };
+            for (d, slot) in dir.0.iter().enumerate() {
+                let base = base + d * MID_SPAN;
+                let Some(mid) = (base <= last && base + MID_SPAN > first)
+                    .then(|| page(slot))
+                    .flatten()
+                else {
+                    continue;
+                };
+                for (m, slot) in mid.0.iter().enumerate() {
+                    let base = base + m * LEAF_SPAN;
+                    let Some(leaf) = (base <= last && base + LEAF_SPAN > first)
+                        .then(|| page(slot))
+                        .flatten()
+                    else {
+                        continue;
+                    };
+                    for (i, s) in leaf.0.iter().enumerate() {
+                        if (first..=last).contains(&(base + i)) {
+                            s[0].store(0, Ordering::Relaxed);
+                            s[1].store(0, Ordering::Relaxed);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Bytes of pages mapped so far (for tests).
+    pub fn mapped_bytes(&self) -> usize {
+        self.top
+            .iter()
+            .filter_map(page)
+            .map(|dir| {
+                PAGE + dir
+                    .0
+                    .iter()
+                    .filter_map(page)
+                    .map(|mid| PAGE + mid.0.iter().filter_map(page).count() * PAGE)
+                    .sum::<usize>()
+            })
+            .sum()
+    }
+}
+
 /// The process's no-SIGPIPE descriptors.
 pub static NOSIGPIPE: FdBitmap = FdBitmap::new();
 
@@ -242,6 +426,9 @@ pub static NOSIGPIPE: FdBitmap = FdBitmap::new();
 /// of a dup): the only ones a F_SETNOSIGPIPE must look at besides its own. Kept from
 /// the first F_SETNOSIGPIPE or SO_NOSIGPIPE on (`nosigpipe::may_share`).
 pub static ALIASED: FdBitmap = FdBitmap::new();
+
+/// The no-SIGPIPE descriptors that are not sockets, with their identity.
+pub static FILES: FileIds = FileIds::new();
 
 /// Sockets that listen() put in the listening state (kept in the NetBSD personality
 /// only, to tell a shut-down listener from a socket that never listened).
@@ -347,6 +534,41 @@ mod tests {
         assert_eq!(seen, [3, 63, 40000]);
         t.clear_range(5, 2); // empty range
         assert!(t.get(40000));
+    }
+
+    #[test]
+    fn file_ids_are_sparse_and_exact() {
+        let t = FileIds::new();
+        assert_eq!(t.get(3), None);
+        t.clear(3);
+        assert_eq!(t.mapped_bytes(), 0, "clearing must not allocate");
+        let fds = [0, 3, 255, 256, 1 << 17, (1 << 17) + 1, 1 << 26, i32::MAX];
+        for (k, fd) in fds.into_iter().enumerate() {
+            t.set(fd, (k as u64 + 1, 100 + k as u64)).unwrap();
+        }
+        for (k, fd) in fds.into_iter().enumerate() {
+            assert_eq!(t.get(fd), Some((k as u64 + 1, 100 + k as u64)), "fd {fd}");
+        }
+        assert_eq!(t.get(4), None);
+        assert_eq!(t.get(-1), None);
+        // Directories: under top 0, 1 (1 << 26) and 31 (i32::MAX). Mids: two under the
+        // first (0..=256 and 1 << 17), one each under the others. Leaves: two for 0..=256
+        // (255 and 256 straddle a leaf), one for each of the other mids.
+        assert_eq!(t.mapped_bytes(), (3 + 4 + 5) * PAGE);
+        t.copy(3, 9).unwrap();
+        assert_eq!(t.get(9), t.get(3));
+        t.copy(4, 9).unwrap();
+        assert_eq!(t.get(9), None);
+        t.clear_range(200, 1 << 17);
+        assert_eq!(t.get(255), None);
+        assert_eq!(t.get(256), None);
+        assert_eq!(t.get(1 << 17), None);
+        assert_eq!(t.get((1 << 17) + 1), Some((6, 105)));
+        assert_eq!(t.get(3), Some((2, 101)));
+        t.clear_range(1 << 20, u32::MAX);
+        assert_eq!(t.get(1 << 26), None);
+        assert_eq!(t.get(i32::MAX), None);
+        assert_eq!(t.get(0), Some((1, 100)));
     }
 
     #[test]

@@ -12,10 +12,8 @@ fn profile_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// LESSONS.md pitfall 16: a `#[no_mangle]` function that silently fails to export is
-/// a shim that silently does nothing. The exported set is exactly this one.
-#[test]
-fn exported_symbol_set_is_exact() {
+/// `nm -D --defined-only` of the built library: (name, address) of every function.
+fn exported_functions() -> Vec<(String, String)> {
     let so = profile_dir().join("libsockshim.so");
     let out = Command::new("nm")
         .args(["-D", "--defined-only"])
@@ -23,16 +21,19 @@ fn exported_symbol_set_is_exact() {
         .output()
         .expect("run nm");
     assert!(out.status.success(), "nm failed on {}", so.display());
-    let mut got: Vec<String> = String::from_utf8_lossy(&out.stdout)
+    String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| {
             let mut f = l.split_whitespace();
-            let (ty, name) = (f.nth(1)?, f.next()?);
-            (ty == "T" || ty == "W").then(|| name.to_string())
+            let (addr, ty, name) = (f.next()?, f.next()?, f.next()?);
+            (ty == "T" || ty == "W").then(|| (name.to_string(), addr.to_string()))
         })
-        .collect();
-    got.sort();
-    let mut want = vec![
+        .collect()
+}
+
+/// Every function the library interposes, each also a `sockshim_*` entry point.
+fn interposed() -> Vec<&'static str> {
+    let mut v = vec![
         "accept",
         "accept4",
         "close",
@@ -41,6 +42,9 @@ fn exported_symbol_set_is_exact() {
         "sendfile",
         "sendfile64",
         "splice",
+        "vmsplice",
+        "tee",
+        "pipe2",
         "dup",
         "dup2",
         "dup3",
@@ -54,7 +58,6 @@ fn exported_symbol_set_is_exact() {
         "fcntl64",
         "getsockopt",
         "listen",
-        "paccept",
         "posix_spawn",
         "posix_spawnp",
         "recvmmsg",
@@ -66,16 +69,79 @@ fn exported_symbol_set_is_exact() {
         "setsockopt",
         "socket",
         "socketpair",
-        "sockshim_version",
         "write",
         "writev",
     ];
     if cfg!(target_arch = "x86_64") {
         // The variadic execl family and vfork have assembly trampolines only there.
-        want.extend(["execl", "execle", "execlp", "vfork"]);
+        v.extend(["execl", "execle", "execlp", "vfork"]);
     }
+    v.sort();
+    v
+}
+
+/// LESSONS.md pitfall 16: a `#[no_mangle]` function that silently fails to export is
+/// a shim that silently does nothing. The exported set is exactly this one: the
+/// interposed functions, their `sockshim_*` entry points (SPEC.md "Linked use"), paccept
+/// and sockshim_version.
+#[test]
+fn exported_symbol_set_is_exact() {
+    let mut got: Vec<String> = exported_functions().into_iter().map(|(n, _)| n).collect();
+    got.sort();
+    let mut want: Vec<String> = interposed().iter().map(|s| s.to_string()).collect();
+    want.extend(interposed().iter().map(|s| format!("sockshim_{s}")));
+    want.extend(["paccept".to_string(), "sockshim_version".to_string()]);
     want.sort();
     assert_eq!(got, want);
+    let mut entry: Vec<&str> = sockshim::exports::ENTRY_POINTS
+        .iter()
+        .chain(sockshim::exports::ARCH_ENTRY_POINTS)
+        .copied()
+        .collect();
+    entry.sort();
+    assert_eq!(entry, interposed(), "src/exports.rs entry_points! lists");
+}
+
+/// Each `sockshim_*` entry point is the interposed function itself (an alias: the same
+/// address), so a call bound by the header takes exactly the path an interposed one does.
+#[test]
+fn entry_points_are_aliases() {
+    let fns: std::collections::HashMap<String, String> = exported_functions().into_iter().collect();
+    for name in interposed() {
+        assert_eq!(
+            fns.get(&format!("sockshim_{name}")),
+            fns.get(name),
+            "sockshim_{name} is not at {name}'s address"
+        );
+    }
+}
+
+/// include/sockshim/bind.h binds exactly the entry points the library has: every
+/// `SOCKSHIM_BIND_*(name, ...)` is one, and every one is bound (the execl family and
+/// vfork under the architecture test that the library uses).
+#[test]
+fn binding_header_names_every_entry_point() {
+    let h = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/include/sockshim/bind.h"
+    ))
+    .unwrap();
+    let mut bound: Vec<&str> = h
+        .match_indices("SOCKSHIM_BIND_")
+        .filter_map(|(i, _)| {
+            let rest = &h[i..];
+            let open = rest.find('(')?;
+            let tag = &rest[..open];
+            (tag == "SOCKSHIM_BIND_" || tag == "SOCKSHIM_BIND_NTH_")
+                .then(|| rest[open + 1..].split([',', ')']).next())
+                .flatten()
+                .map(str::trim)
+        })
+        .filter(|n| *n != "name") // the macros' own definitions
+        .collect();
+    bound.sort();
+    bound.dedup();
+    assert_eq!(bound, interposed());
 }
 
 /// LESSONS.md pitfall 15 (rustls-ffi's rule): the committed header is byte-identical to

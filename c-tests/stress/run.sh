@@ -31,7 +31,9 @@ LIB=$TOP/target/release/libsockshim.so
 LIBDIR=$TOP/build/lib
 LAUNCHER=$TOP/build/bin/sockshim
 WARN="-Wall -Wextra -Wpedantic -Werror"
-CFLAGS="-std=c11 -D_GNU_SOURCE -O2 -g $WARN -Iinclude"
+# Native against interposed (preloaded or linked into the program): the names of
+# <sockshim.h> without its binding.
+CFLAGS="-std=c11 -D_GNU_SOURCE -DSOCKSHIM_NO_BINDING -O2 -g $WARN -Iinclude"
 LINK="-L$LIBDIR -lsockshim -Wl,-rpath,$LIBDIR -lpthread -ldl"
 RESULTS=$B/results.tsv
 T0=$(date +%s)
@@ -186,7 +188,7 @@ suite_result() {
 }
 
 if want asan; then
-    ASAN_CFLAGS="-std=c11 -D_GNU_SOURCE -O1 -g $WARN -Iinclude -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+    ASAN_CFLAGS="-std=c11 -D_GNU_SOURCE -DSOCKSHIM_NO_BINDING -O1 -g $WARN -Iinclude -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
     if $CC $ASAN_CFLAGS $SUITE_SRC -o $B/conformance-asan-native -lpthread >>"$LOGS/build.log" 2>&1 &&
         $CC $ASAN_CFLAGS $SUITE_SRC -o $B/conformance-asan-linked -L"$LIBDIR" -lsockshim -Wl,-rpath,"$LIBDIR" -lpthread >>"$LOGS/build.log" 2>&1; then
         ASAN_RT=$($CC -print-file-name=libasan.so)

@@ -1,0 +1,10 @@
+/*
+ * sockshim overlay for <fcntl.h> (the libbsd-overlay convention): the system header,
+ * then <sockshim.h>, which adds O_NOSIGPIPE and F_GETNOSIGPIPE/F_SETNOSIGPIPE, where NetBSD defines them,
+ * and binds the socket, write and descriptor calls to libsockshim (sockshim/bind.h).
+ * Use: `pkg-config --cflags --libs sockshim-overlay`, which puts this folder on the
+ * system include path (-isystem), so unmodified BSD code and its configure probes find
+ * the names where NetBSD has them.
+ */
+#include_next <fcntl.h>
+#include <sockshim.h>
