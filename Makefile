@@ -91,14 +91,33 @@ $(BUILD)/conformance-linked: $(SUITE_SRC) $(HEADERS) $(LIBLINK)/libsockshim.so.0
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_TEST) $(wildcard c-tests/*.c) -o $@ -L$(LIBLINK) -lsockshim -Wl,-rpath,$(TOP)/$(LIBLINK) -lpthread
 
-report: tools lib $(BUILD)/conformance-native $(BUILD)/conformance-linked
-	$(PYTHON) c-tests/report.py --lib $(TOP)/$(LIB) --native $(BUILD)/conformance-native --linked $(BUILD)/conformance-linked --check
+# The suite in a shared library compiled against the header (its binding, no
+# SOCKSHIM_NO_BINDING) and linked with `pkg-config --libs sockshim` under --as-needed,
+# loaded by programs that know nothing of sockshim: one links it (glibc first in its
+# lookup scope), one opens it with dlopen(RTLD_LOCAL).
+SUITE_PC := PKG_CONFIG_PATH=$(TOP)/$(BUILD)/pkgconfig pkg-config
+$(BUILD)/libconformance.so: $(SUITE_SRC) $(HEADERS) $(LIBLINK)/libsockshim.so.0 $(BUILD)/pkgconfig/sockshim.pc
+	$(CC) $(CFLAGS_SUITE) -DSUITE_LIBRARY -fPIC -shared $(wildcard c-tests/*.c) -o $@ \
+	    -Wl,--as-needed $$($(SUITE_PC) --libs sockshim) -lpthread
+
+$(BUILD)/conformance-library: c-tests/loader/main.c $(BUILD)/libconformance.so
+	$(CC) -std=c11 $(WARN) $< -o $@ -Wl,--no-as-needed -lc -L$(BUILD) -lconformance -Wl,-rpath,$(TOP)/$(BUILD)
+
+$(BUILD)/conformance-dlopen: c-tests/loader/dlopen.c $(BUILD)/libconformance.so
+	$(CC) -std=c11 $(WARN) -DSUITE_LIB='"$(TOP)/$(BUILD)/libconformance.so"' $< -o $@ -ldl
+
+SUITE_BINS := $(BUILD)/conformance-native $(BUILD)/conformance-linked $(BUILD)/conformance-library \
+              $(BUILD)/conformance-dlopen
+REPORT_ARGS := --lib $(TOP)/$(LIB) $(foreach b,native linked library dlopen,--$(b) $(BUILD)/conformance-$(b))
+
+report: tools lib $(SUITE_BINS)
+	$(PYTHON) c-tests/report.py $(REPORT_ARGS) --check
 
 header: $(LIB)
 	cp "$$(ls -t target/release/build/sockshim-*/out/sockshim.h | head -n 1)" include/sockshim.h
 
-test: tools lib $(BUILD)/conformance-native $(BUILD)/conformance-linked
-	CARGO="$(CARGO)" CC="$(CC)" CXX="$(CXX)" PYTHON="$(PYTHON)" bash tools/run-tests.sh
+test: tools lib $(SUITE_BINS)
+	CARGO="$(CARGO)" CC="$(CC)" CXX="$(CXX)" PYTHON="$(PYTHON)" REPORT_ARGS="$(REPORT_ARGS)" bash tools/run-tests.sh
 
 bench: tools lib
 	CARGO="$(CARGO)" CC="$(CC)" PYTHON="$(PYTHON)" bash bench/run.sh

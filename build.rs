@@ -47,6 +47,11 @@ fn main() {
         "cargo:rustc-cdylib-link-arg=-Wl,--version-script={}",
         version_script.display()
     );
+    // The library's references to its own functions (the addresses it compares with
+    // what dlsym finds for glibc's, src/sys.rs `Next`) bind inside it: loaded after glibc
+    // (a dependency of a shared library, SPEC.md "Linked use") they would otherwise bind
+    // to glibc's functions of the same names.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-Bsymbolic-functions");
     // The shared object carries the soname that `make install` links against...
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libsockshim.so.0");
     // ...so a program linked in-tree with `-Ltarget/<profile> -lsockshim` looks for

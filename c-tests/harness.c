@@ -153,7 +153,10 @@ long long h_ok(long long r, int err, const char *expr, const char *file, int lin
 
 int shim_loaded(void)
 {
-    return dlsym(RTLD_DEFAULT, "sockshim_version") != NULL;
+    /* A weak reference: resolved when libsockshim is preloaded, linked, or a dependency
+     * of the library this suite is in (also in a dlopen(RTLD_LOCAL) scope, which
+     * dlsym(RTLD_DEFAULT) does not search). */
+    return sockshim_version != NULL;
 }
 
 int personality_netbsd(void)
@@ -736,7 +739,10 @@ static void usage(FILE *f)
                "       conformance [--timeout SECONDS] [CASE-ID ...]\n");
 }
 
-int main(int argc, char **argv)
+/* The suite's entry point. The programs call it from main(); the library builds
+ * (SUITE_LIBRARY: the suite in a shared library compiled against the binding header,
+ * c-tests/loader/) from a loader program that knows nothing of sockshim. */
+int suite_main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--probe-nosigpipe") == 0) return nosigpipe_exec_probe(atoi(argv[2]));
     if (argc == 3 && strcmp(argv[1], "--policy-probe") == 0) return policy_probe(argv[2]);
@@ -802,6 +808,13 @@ int main(int argc, char **argv)
     printf("%d passed, %d failed, %d skipped\n", k.ok, k.fail, k.skip);
     return failed ? 1 : 0;
 }
+
+#ifndef SUITE_LIBRARY
+int main(int argc, char **argv)
+{
+    return suite_main(argc, argv);
+}
+#endif
 
 struct sockaddr_storage local_name(int fd)
 {

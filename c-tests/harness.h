@@ -16,6 +16,7 @@
 
 #include <sockshim.h>
 #pragma weak paccept
+#pragma weak sockshim_version
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -112,6 +113,7 @@ int early_probe(void); /* argv[1] == "--early-probe" */
 int policy_probe(const char *name);
 
 /* ---- configuration ---- */
+int suite_main(int argc, char **argv); /* the runner (harness.c) */
 int shim_loaded(void);      /* sockshim_version is resolvable */
 int personality_netbsd(void); /* SOCKSHIM_PERSONALITY=netbsd */
 int have_paccept(void);

@@ -1,18 +1,23 @@
 #!/usr/bin/env python3
 """sockshim conformance report.
 
-Runs the conformance binary in five configurations and prints, per source document,
+Runs the conformance suite in nine configurations and prints, per source document,
 what every clause case observed:
 
     native Linux      build/conformance-native, no sockshim
     linked            build/conformance-linked (-lsockshim), SOCKSHIM_PERSONALITY=linux
     preloaded         LD_PRELOAD=<lib> build/conformance-native, SOCKSHIM_PERSONALITY=linux
-    linked netbsd     as linked, SOCKSHIM_PERSONALITY=netbsd
-    preloaded netbsd  as preloaded, SOCKSHIM_PERSONALITY=netbsd
+    library           build/conformance-library: the suite in a shared library compiled
+                      against <sockshim.h> (its binding), linked by a program that knows
+                      nothing of sockshim, glibc first in its lookup scope
+    dlopen            build/conformance-dlopen: the same library opened with
+                      dlopen(RTLD_LOCAL)
+    ... netbsd        each of the four with SOCKSHIM_PERSONALITY=netbsd
 
 Usage:
     python3 c-tests/report.py --lib target/release/libsockshim.so \
-        --native build/conformance-native --linked build/conformance-linked [--check] [--timeout S]
+        --native build/conformance-native --linked build/conformance-linked \
+        --library build/conformance-library --dlopen build/conformance-dlopen [--check] [--timeout S]
 
 Writes build/report.tsv (one row per case and configuration). With --check, exits 1
 when any sockshim configuration has a FAIL verdict. The last line is always
@@ -41,10 +46,16 @@ CONFIGS = [
     ("native", "native Linux", "native", None, False),
     ("linked", "linked", "linked", "linux", False),
     ("preloaded", "preloaded", "native", "linux", True),
+    ("library", "library", "library", "linux", False),
+    ("dlopen", "dlopen", "dlopen", "linux", False),
     ("linked-netbsd", "linked netbsd", "linked", "netbsd", False),
     ("preloaded-netbsd", "preloaded netbsd", "native", "netbsd", True),
+    ("library-netbsd", "library netbsd", "library", "netbsd", False),
+    ("dlopen-netbsd", "dlopen netbsd", "dlopen", "netbsd", False),
 ]
 SHIM_CONFIGS = [c[0] for c in CONFIGS if c[3] is not None]
+# The configurations of each personality.
+PERSONALITY_CONFIGS = {p: [c[0] for c in CONFIGS if c[3] == p] for p in ("linux", "netbsd")}
 
 LEGEND = """\
 sockshim conformance report
@@ -54,6 +65,9 @@ descriptors >= 3 closed, own process group, timeout), on the real kernel over lo
 
 Columns   native Linux = the test binary without sockshim (for reference only);
           linked = built with -lsockshim; preloaded = LD_PRELOAD=libsockshim.so;
+          library = the suite in a shared library compiled against <sockshim.h>, loaded
+          by a program that does not link sockshim (glibc first in its lookup scope);
+          dlopen = that library opened with dlopen(RTLD_LOCAL);
           "netbsd" = SOCKSHIM_PERSONALITY=netbsd, the others run the default linux one.
 Kinds     clause      = must hold wherever sockshim is loaded (cell PASS, FAIL or SKIP);
           netbsd-only = a documented Linux/NetBSD difference: the cell is the behaviour
@@ -69,6 +83,8 @@ def parse_args():
     p.add_argument("--lib", required=True, help="path to libsockshim.so")
     p.add_argument("--native", required=True, help="conformance binary built without -lsockshim")
     p.add_argument("--linked", required=True, help="conformance binary linked with -lsockshim")
+    p.add_argument("--library", required=True, help="loader of the suite built as a library against the header")
+    p.add_argument("--dlopen", required=True, help="loader that opens that library with dlopen(RTLD_LOCAL)")
     p.add_argument("--check", action="store_true", help="exit 1 if any sockshim configuration fails")
     p.add_argument("--timeout", type=float, default=10.0, help="per-case timeout in seconds (default 10)")
     p.add_argument("--out", default=None,
@@ -125,7 +141,7 @@ def trunc(s, n):
 def main():
     args = parse_args()
     lib = os.path.abspath(args.lib)
-    binaries = {"native": os.path.abspath(args.native), "linked": os.path.abspath(args.linked)}
+    binaries = {k: os.path.abspath(getattr(args, k)) for k in ("native", "linked", "library", "dlopen")}
     for what, path in [("--lib", lib)] + [("--" + k, v) for k, v in binaries.items()]:
         if not os.path.exists(path):
             print(f"report.py: {what} {path} does not exist", file=sys.stderr)
@@ -141,8 +157,7 @@ def main():
 
     # What a sockshim configuration should show, per case and personality.
     def expected(case, personality):
-        key = "linked" if personality == "linux" else "linked-netbsd"
-        for k in ([key, "preloaded"] if personality == "linux" else [key, "preloaded-netbsd"]):
+        for k in PERSONALITY_CONFIGS[personality]:
             r = results[k].get(case["id"])
             if r and r["expected"] not in ("-", ""):
                 return r["expected"]
@@ -194,7 +209,7 @@ def main():
         skipped = sum(1 for c in rows if all(results[k][c["id"]]["verdict"] == "skip" for k in SHIM_CONFIGS))
         native_ok = sum(1 for c in rows if results["native"][c["id"]]["observed"] == expected(c, "linux"))
         native_skip = sum(1 for c in rows if results["native"][c["id"]]["observed"] == "SKIP")
-        line = f"{src:<20} {all4:>3}/{len(rows):<3} pass in all four sockshim configurations"
+        line = f"{src:<20} {all4:>3}/{len(rows):<3} pass in all {len(SHIM_CONFIGS)} sockshim configurations"
         if skipped:
             line += f" ({skipped} skipped)"
         line += f"; natively {native_ok} pass"
@@ -216,13 +231,13 @@ def main():
              "MISSING": "no result", "FAIL": "neither"}
     for c in [c for c in cases if c["kind"] == "netbsd-only"]:
         parts = []
-        for pers, keys in (("linux", ("linked", "preloaded")), ("netbsd", ("linked-netbsd", "preloaded-netbsd"))):
+        for pers, keys in PERSONALITY_CONFIGS.items():
             obs = [results[k][c["id"]]["observed"] for k in keys]
             exp = expected(c, pers)
-            if obs[0] == obs[1]:
+            if len(set(obs)) == 1:
                 desc = words.get(obs[0], obs[0])
             else:
-                desc = f"linked {words.get(obs[0], obs[0])}, preloaded {words.get(obs[1], obs[1])}"
+                desc = ", ".join(f"{k.split('-')[0]} {words.get(o, o)}" for k, o in zip(keys, obs))
             flag = "" if all(o == exp for o in obs) else f" (expected: {words.get(exp, exp)}!)"
             parts.append(f"{pers} personality {desc}{flag}")
         nat = results["native"][c["id"]]["observed"]

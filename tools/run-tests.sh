@@ -4,6 +4,8 @@
 set -u
 cd "$(dirname "$0")/.."
 CARGO=${CARGO:-cargo} CC=${CC:-cc} CXX=${CXX:-c++} PYTHON=${PYTHON:-python3}
+# The conformance report's binaries (make test passes the same).
+REPORT_ARGS=${REPORT_ARGS:---lib $PWD/target/release/libsockshim.so --native build/conformance-native --linked build/conformance-linked --library build/conformance-library --dlopen build/conformance-dlopen}
 passed=0 failed=0 skipped=0
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
@@ -67,8 +69,7 @@ stage "Reliability (CI-sized): storms, fork/exec, churn, fuzzer, limits, ASan/UB
 stage "Real programs under the shim" bash c-tests/real/run.sh
 
 stage "Conformance suite: every case linked and preloaded, both personalities" \
-    $PYTHON c-tests/report.py --lib "$PWD/target/release/libsockshim.so" \
-    --native build/conformance-native --linked build/conformance-linked --check
+    $PYTHON c-tests/report.py $REPORT_ARGS --check
 
 echo
 echo "total: $passed passed, $failed failed, $skipped skipped"
