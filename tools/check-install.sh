@@ -20,6 +20,16 @@ LD_LIBRARY_PATH=$lib "$dest/prog"
 # The program really uses the installed library, by its soname.
 LD_LIBRARY_PATH=$lib ldd "$dest/prog" | grep -q "libsockshim.so.0 => $lib/libsockshim.so.0"
 
+# The overlay: installed headers and sockshim-overlay.pc; BSD code built with nothing else
+# finds NetBSD's names in <sys/socket.h> and <fcntl.h>, bound to the installed library.
+inc=$dest/usr/local/include
+for h in sockshim/bind.h sockshim/overlay/sys/socket.h sockshim/overlay/fcntl.h sockshim/overlay/unistd.h \
+         sockshim/overlay/sys/uio.h sockshim/overlay/sys/sendfile.h; do test -f "$inc/$h"; done
+ovflags=$(pkg-config --cflags --libs sockshim-overlay)
+grep -q -- "-isystem $inc/sockshim/overlay" <<<"$ovflags"
+${CC:-cc} -std=c11 -Wall -Wextra -Wpedantic -Werror c-tests/linked/bsdpath.c c-tests/linked/main.c -o "$dest/bsd" $ovflags
+test "$(LD_LIBRARY_PATH=$lib "$dest/bsd" -)" = ok
+
 # The installed launcher preloads the installed library (found relative to itself) and
 # sets the policies: a plain C program (not linked to sockshim) sees a no-SIGPIPE,
 # close-on-exec socket and an EPIPE where it would have died of SIGPIPE.

@@ -61,6 +61,8 @@ check "header links and runs" bash -c "$CC -std=c11 $WARN -Iinclude c-tests/head
 check "make install / pkg-config / make uninstall" tools/check-install.sh
 check "a bare 'make' runs the conformance report" bash -c "make -n | grep -q 'c-tests/report.py'"
 
+stage "Linked use: the overlay, the three shapes, configure probes" bash c-tests/linked/run.sh
+
 stage "Benchmarks, smoke run (each benchmark once, briefly; figures: make bench)" bash bench/run.sh --smoke
 
 stage "Reliability (CI-sized): storms, fork/exec, churn, fuzzer, limits, ASan/UBSan, valgrind, Miri" \
