@@ -230,7 +230,7 @@ if want valgrind; then
         # through /proc/self/exe (the policy, exec and early-constructor cases run a probe
         # that way; and serialising threads, it starves one race case). They run everywhere
         # else (the ASan runs above, make test).
-        VG_SKIP='^(accept_emfile|paccept_no_delivery_on_fd_errors|paccept_c2_fd_errors_untouched|paccept_c3_interrupt_under_mask|paccept_c5_nosleep_delivers|paccept_threads_storm|nosigpipe_survives_exec|no_own_descriptors|policy_.*|nosigpipe_exec_.*|nosigpipe_vfork_child|nosigpipe_raw_fork_child|exports_before_constructor|nosigpipe_close_range_concurrent_socket)$'
+        VG_SKIP='^(accept_emfile|paccept_no_delivery_on_fd_errors|paccept_c2_fd_errors_untouched|paccept_c3_interrupt_under_mask|paccept_c5_nosleep_delivers|paccept_threads_storm|nosigpipe_survives_exec|pipe_nosigpipe_survives_exec|no_own_descriptors|policy_.*|nosigpipe_exec_.*|nosigpipe_vfork_child|nosigpipe_raw_fork_child|exports_before_constructor|nosigpipe_close_range_concurrent_socket)$'
         ALL_CASES=$(build/conformance-linked --list | cut -f1 | grep -vE "$VG_SKIP")
         if [ "$SIZE" = ci ]; then
             VG_CASES=$(echo "$ALL_CASES" | awk 'NR % 2 == 1' | tr '\n' ' ') # every other case
@@ -280,8 +280,25 @@ if want valgrind; then
     fi
 fi
 
+# Miri needs a nightly toolchain with its component: rustup installs both when missing
+# (its dist server is reachable wherever rustup installed the toolchain), and Miri's own
+# sysroot is built once (cargo miri setup).
+miri_ready() {
+    cargo +nightly miri --version >/dev/null 2>&1 && return 0
+    command -v rustup >/dev/null 2>&1 || { MIRI_WHY="no rustup to install Miri with"; return 1; }
+    echo "-- installing Miri (rustup: nightly toolchain, miri and rust-src components)"
+    if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+        rustup toolchain install nightly --profile minimal >>"$LOGS/miri-install.log" 2>&1 ||
+            { MIRI_WHY="rustup toolchain install nightly failed: $(tail -n 1 "$LOGS/miri-install.log")"; return 1; }
+    fi
+    rustup component add miri rust-src --toolchain nightly >>"$LOGS/miri-install.log" 2>&1 ||
+        { MIRI_WHY="rustup component add miri --toolchain nightly failed: $(tail -n 1 "$LOGS/miri-install.log")"; return 1; }
+    cargo +nightly miri setup >>"$LOGS/miri-install.log" 2>&1 ||
+        { MIRI_WHY="cargo miri setup failed: $(tail -n 1 "$LOGS/miri-install.log")"; return 1; }
+}
+
 if want miri; then
-    if cargo +nightly miri --version >/dev/null 2>&1; then
+    if miri_ready; then
         log=$LOGS/miri.log
         echo "-- Miri: src/flags.rs, src/consts.rs, src/table.rs (c-tests/stress/miri)"
         (cd c-tests/stress/miri && MIRIFLAGS="-Zmiri-ignore-leaks" CARGO_TARGET_DIR="$TOP/target/miri-stress" \
@@ -294,7 +311,7 @@ if want miri; then
         result "Miri: flags, consts, table (with their unit tests)" "$mp tests" \
             "UB and data-race checks" "$mf failed" "$v" "leaks ignored: table pages live for the process by design"
     else
-        result "Miri" - - - SKIP "no nightly toolchain with miri (rustup component add miri --toolchain nightly)"
+        result "Miri" - - - SKIP "$MIRI_WHY"
     fi
 fi
 
