@@ -131,6 +131,45 @@ static void t_nosigpipe_pending_sigpipe_kept(void)
     EXPECT_EQ(sig_count[SIGPIPE], 1);
 }
 
+/* "Every other result (errno included, e.g. EFAULT for a length write rejects) is what
+ * the plain call gives": write() with a length the kernel's write refuses for the buffer
+ * (sendto would clamp it and send), on a connected and on a broken socket. */
+static void t_nosigpipe_write_length_as_plain(void)
+{
+    on_signal(SIGPIPE, 0);
+    static char buf[64];
+    const size_t lens[] = { SIZE_MAX >> 1, SIZE_MAX, (size_t)1 << 47, (size_t)INT_MAX + 1 };
+    for (int broken = 0; broken < 2; broken++)
+        for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+            int plain[2], quiet[2];
+            OK(socketpair(AF_UNIX, SOCK_STREAM, 0, plain));
+            OK(socketpair(AF_UNIX, SOCK_STREAM | (shim_loaded() ? SOCK_NOSIGPIPE : 0), 0, quiet));
+            if (broken) {
+                close(plain[1]);
+                close(quiet[1]);
+            }
+            int before = sig_count[SIGPIPE];
+            errno = 0;
+            ssize_t rp = write(plain[0], buf, lens[i]);
+            int ep = errno;
+            before = sig_count[SIGPIPE];
+            errno = 0;
+            ssize_t rq = write(quiet[0], buf, lens[i]);
+            int eq = errno;
+            int sq = sig_count[SIGPIPE] - before;
+            CHECK(rp == rq && ep == eq,
+                  "%s socket, write of %zu bytes: plain %zd (%s), no-SIGPIPE %zd (%s)", broken ? "broken" : "connected",
+                  lens[i], rp, strerror(ep), rq, strerror(eq));
+            CHECK(!shim_loaded() || sq == 0, "write of %zu bytes to a no-SIGPIPE socket raised %d SIGPIPE", lens[i], sq);
+            close(plain[0]);
+            close(quiet[0]);
+            if (!broken) {
+                close(plain[1]);
+                close(quiet[1]);
+            }
+        }
+}
+
 static void t_nosigpipe_set_by_fcntl(void)
 {
     on_signal(SIGPIPE, 0);
@@ -451,6 +490,9 @@ const struct tcase cases_nosigpipe[] = {
     CLAUSE(nosigpipe_pending_sigpipe_kept, SRC_SPEC,
            "\"A SIGPIPE that was already pending before the call is never swallowed\" by a write on a no-SIGPIPE "
            "socket."),
+    CLAUSE(nosigpipe_write_length_as_plain, SRC_SPEC,
+           "\"Every other result (errno included, e.g. EFAULT for a length write rejects) is what the plain call "
+           "gives\": write() of SIZE_MAX/2, SIZE_MAX, 2^47 and INT_MAX+1 bytes on a no-SIGPIPE socket."),
     CLAUSE(nosigpipe_set_by_fcntl, SRC_SPEC,
            "\"Set by ... fcntl(F_SETNOSIGPIPE, 1)\" and cleared by fcntl(F_SETNOSIGPIPE, 0); \"Read by "
            "fcntl(F_GETNOSIGPIPE)\" (also through fcntl64)."),

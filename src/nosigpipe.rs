@@ -69,10 +69,16 @@ pub unsafe fn write(fd: c_int, buf: *const c_void, n: usize) -> SysResult<usize>
     unsafe { sys::write(fd, buf, n) }
 }
 
+/// Lengths up to which `write` and `sendto` agree: both clamp to MAX_RW_COUNT
+/// (`INT_MAX & PAGE_MASK`, page sizes up to 64 KiB here), but write first rejects a
+/// range the process cannot address (EFAULT) where sendto clamps the length before
+/// looking. Beyond it the plain write is made, under [`without_sigpipe`].
+const SENDTO_AGREES: usize = (i32::MAX as usize) & !0xffff;
+
 #[cold]
 #[inline(never)]
 unsafe fn write_nosigpipe(fd: c_int, buf: *const c_void, n: usize) -> Option<SysResult<usize>> {
-    if FILES.get(fd).is_some() {
+    if FILES.get(fd).is_some() || n > SENDTO_AGREES {
         // SAFETY: the kernel checks `buf`.
         return Some(without_sigpipe(fd, || unsafe { sys::write(fd, buf, n) }));
     }
