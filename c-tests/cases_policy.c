@@ -64,15 +64,90 @@ static void make_sockets(int fds[N_MADE], int with_flags)
     for (int i = 0; i < N_MADE; i++) PCHECK(fds[i] >= 0, "%s failed: %s", made_how[i], strerror(errno));
 }
 
-/* SOCKSHIM_CLOEXEC: FD_CLOEXEC on every socket, set by the kernel at creation (a seccomp
- * filter forbids setting it afterwards). `want` 0 checks the policy is off. */
+/* "Gets" includes sockets received with SCM_RIGHTS: a socket (the end of a socketpair
+ * whose other end is *peer) and a pipe's write end, sent over a socketpair and received
+ * with recvmsg (how 0) or recvmmsg (how 1). The originals are closed. */
+struct received {
+    int sock, pipe_w, peer;
+};
+
+static struct received receive_two(int how)
+{
+    struct received got = { -1, -1, -1 };
+    int chan[2], sv[2], p[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, chan) != 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 || pipe(p) != 0) {
+        PCHECK(0, "socketpair/pipe: %s", strerror(errno));
+        return got;
+    }
+    union {
+        char buf[CMSG_SPACE(2 * sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    char byte = 'x';
+    struct iovec iov = { &byte, 1 };
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = u.buf;
+    m.msg_controllen = sizeof u.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+    int sent[2] = { sv[0], p[1] };
+    memcpy(CMSG_DATA(c), sent, sizeof sent);
+    PCHECK(sendmsg(chan[0], &m, 0) == 1, "sendmsg(SCM_RIGHTS): %s", strerror(errno));
+    close(sv[0]);
+    close(p[0]);
+    close(p[1]);
+    memset(&u, 0, sizeof u);
+    m.msg_controllen = sizeof u.buf;
+    int r;
+    if (how == 0) {
+        r = (int)recvmsg(chan[1], &m, 0);
+    } else {
+        struct mmsghdr mm;
+        memset(&mm, 0, sizeof mm);
+        mm.msg_hdr = m;
+        r = recvmmsg(chan[1], &mm, 1, 0, NULL) == 1 ? 1 : -1;
+        m = mm.msg_hdr;
+    }
+    c = CMSG_FIRSTHDR(&m);
+    PCHECK(r == 1 && c && c->cmsg_type == SCM_RIGHTS, "%s: %d (%s)", how ? "recvmmsg" : "recvmsg", r, strerror(errno));
+    if (r != 1 || !c) return got;
+    int fds[2];
+    memcpy(fds, CMSG_DATA(c), sizeof fds);
+    got.sock = fds[0];
+    got.pipe_w = fds[1];
+    got.peer = sv[1];
+    close(chan[0]);
+    close(chan[1]);
+    return got;
+}
+
+/* SOCKSHIM_CLOEXEC: FD_CLOEXEC on every socket, set by the kernel at creation or
+ * reception (a seccomp filter forbids setting it afterwards). `want` 0 checks the
+ * policy is off. */
 static void probe_cloexec(int want)
 {
+    /* Other descriptors are not the policy's business, received ones neither (checked
+     * before the filter that forbids F_SETFD, with which the shim gives it back). */
+    for (int how = 0; how < 2; how++) {
+        struct received r = receive_two(how);
+        if (r.pipe_w >= 0) PCHECK(getfd(r.pipe_w) == 0, "a pipe received with %s got FD_CLOEXEC", how ? "recvmmsg" : "recvmsg");
+    }
     int fds[N_MADE];
     make_sockets(fds, want);
     for (int i = 0; i < N_MADE; i++)
         if (fds[i] >= 0) PCHECK(getfd(fds[i]) == (want ? FD_CLOEXEC : 0), "%s: FD flags %d", made_how[i], getfd(fds[i]));
-    /* Other descriptors are not the policy's business. */
+    for (int how = 0; how < 2; how++) {
+        struct received r = receive_two(how);
+        if (r.sock >= 0)
+            PCHECK(getfd(r.sock) == (want ? FD_CLOEXEC : 0), "a socket received with %s: FD flags %d",
+                   how ? "recvmmsg" : "recvmsg", getfd(r.sock));
+    }
     int p[2];
     PCHECK(pipe(p) == 0 && getfd(p[0]) == 0, "a pipe got FD_CLOEXEC");
 }
@@ -105,6 +180,21 @@ static void probe_nosigpipe(int want)
     r = write(p[1], "x", 1);
     PCHECK(r == -1 && errno == EPIPE && probe_sigpipes == 1, "pipe write: %zd errno %d, %d SIGPIPE", r, errno,
            (int)probe_sigpipes);
+    /* received with SCM_RIGHTS: the socket is no-SIGPIPE, the pipe is left as it came */
+    for (int how = 0; how < 2; how++) {
+        const char *call = how ? "recvmmsg" : "recvmsg";
+        struct received g = receive_two(how);
+        if (g.sock < 0) continue;
+        PCHECK(fcntl(g.sock, F_GETNOSIGPIPE) == want, "a socket received with %s: F_GETNOSIGPIPE %d", call,
+               fcntl(g.sock, F_GETNOSIGPIPE));
+        PCHECK(fcntl(g.pipe_w, F_GETNOSIGPIPE) == 0, "a pipe received with %s is no-SIGPIPE", call);
+        close(g.peer);
+        probe_sigpipes = 0;
+        errno = 0;
+        r = write(g.sock, "x", 1);
+        PCHECK(r == -1 && errno == EPIPE && probe_sigpipes == !want, "write to a socket received with %s: %zd errno %d, %d SIGPIPE",
+               call, r, errno, (int)probe_sigpipes);
+    }
 }
 
 /* SOCKSHIM_ACCEPT_INHERIT: accept() takes the listener's O_NONBLOCK, O_ASYNC and owner;
@@ -290,10 +380,11 @@ static void t_policy_secure_execution(void)
 const struct tcase cases_policy[] = {
     CLAUSE(policy_cloexec, SRC_SPEC,
            "SOCKSHIM_CLOEXEC=1: \"every socket the process creates or accepts is close-on-exec (atomically)\": "
-           "socket, socketpair, accept, accept4, paccept, under a filter that forbids F_SETFD; pipes untouched."),
+           "socket, socketpair, accept, accept4, paccept, and sockets received with recvmsg/recvmmsg (\"in the same "
+           "call\"), under a filter that forbids F_SETFD; pipes, received or not, untouched."),
     CLAUSE(policy_nosigpipe, SRC_SPEC,
-           "SOCKSHIM_NOSIGPIPE=1: \"every socket the process creates or accepts is no-SIGPIPE\" (EPIPE, no signal); "
-           "a pipe still raises SIGPIPE."),
+           "SOCKSHIM_NOSIGPIPE=1: \"every socket the process creates or accepts is no-SIGPIPE\" (EPIPE, no signal), "
+           "sockets received with recvmsg/recvmmsg too; a pipe, received or not, still raises SIGPIPE."),
     CLAUSE(policy_accept_inherit, SRC_SPEC,
            "SOCKSHIM_ACCEPT_INHERIT=1: \"accept() inherits O_NONBLOCK, O_ASYNC and the SIGIO owner (BSD "
            "behaviour)\"; accept4/paccept inherit O_ASYNC and the owner."),

@@ -318,7 +318,9 @@ pub unsafe extern "C" fn sendmmsg(
 
 /// recvmsg(2). SPEC.md "No-SIGPIPE state": "A descriptor number reused by a call the
 /// shim did not see ... must never keep stale state": descriptors received with
-/// SCM_RIGHTS start without it. A cancellation point.
+/// SCM_RIGHTS start without it. SPEC.md "Policies": "'Gets' includes sockets received
+/// with SCM_RIGHTS": close-on-exec in the same call under the cloexec policy, no-SIGPIPE
+/// under the nosigpipe one. A cancellation point.
 ///
 /// # Safety
 /// The kernel checks `msg`.

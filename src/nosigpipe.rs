@@ -178,15 +178,19 @@ pub unsafe fn sendmmsg(
 /// recvmsg(2): descriptors received with SCM_RIGHTS are new to this process, so any
 /// state left at their numbers by a close the shim did not see (glibc's fclose of a
 /// fdopen'ed socket, a raw close) is dropped (LESSONS.md pitfall 6). They arrive
-/// without no-SIGPIPE, as the sender's state does not travel.
+/// without no-SIGPIPE, as the sender's state does not travel, except that the policies
+/// apply to received sockets as to created ones (SPEC.md "Policies"): under
+/// `SOCKSHIM_CLOEXEC` the kernel makes them close-on-exec in the same call
+/// (MSG_CMSG_CLOEXEC), under `SOCKSHIM_NOSIGPIPE` they are no-SIGPIPE.
 ///
 /// # Safety
 /// The kernel checks `msg`; it is read here only after the kernel filled it in.
 pub unsafe fn recvmsg(fd: c_int, msg: *mut libc::msghdr, flags: c_int) -> SysResult<usize> {
+    let policy = crate::policy::on_receive(flags);
     // SAFETY: forwarded contract.
-    let n = unsafe { sys::recvmsg(fd, msg, flags)? };
+    let n = unsafe { sys::recvmsg(fd, msg, policy.flags)? };
     // SAFETY: the kernel has just read and written the header.
-    unsafe { forget_received(msg) };
+    unsafe { received(msg, policy) };
     Ok(n)
 }
 
@@ -202,24 +206,39 @@ pub unsafe fn recvmmsg(
     flags: c_int,
     timeout: *mut libc::timespec,
 ) -> SysResult<c_int> {
+    let policy = crate::policy::on_receive(flags);
     // SAFETY: forwarded contract.
-    let r = unsafe { sys::recvmmsg(fd, msgs, n, flags, timeout)? };
+    let r = unsafe { sys::recvmmsg(fd, msgs, n, policy.flags, timeout)? };
     for i in 0..r as usize {
         // SAFETY: the kernel filled in the first `r` entries of the caller's vector.
-        unsafe { forget_received(&raw mut (*msgs.add(i)).msg_hdr) };
+        unsafe { received(&raw mut (*msgs.add(i)).msg_hdr, policy) };
     }
     Ok(r)
 }
 
-/// Resets the state of every descriptor an SCM_RIGHTS message in `msg` carried. Costs
-/// one load while no descriptor has state.
+/// The descriptors an SCM_RIGHTS message in `msg` carried: each one's stale state is
+/// reset, and the policies applied ([`recvmsg`]). A non-socket keeps what the caller
+/// asked for: when only the policy made it close-on-exec, the flag is cleared again
+/// (for an instant it was close-on-exec: an exec in another thread then would not pass
+/// it on). Costs one load while no descriptor has state and no policy is set.
 ///
 /// # Safety
 /// `msg` is a header the kernel has just filled in.
-unsafe fn forget_received(msg: *mut libc::msghdr) {
-    if !NOSIGPIPE.any() && !ALIASED.any() && !LISTENER.any() && !FILES.any() {
+unsafe fn received(msg: *mut libc::msghdr, policy: crate::policy::Receive) {
+    let adjust = policy.cloexec_added || policy.nosigpipe;
+    if !adjust && !NOSIGPIPE.any() && !ALIASED.any() && !LISTENER.any() && !FILES.any() {
         return;
     }
+    let each = |fd: c_int| {
+        forget(fd);
+        if adjust && let Ok(f) = sys::file_info(fd) {
+            if f.socket && policy.nosigpipe {
+                let _ = NOSIGPIPE.set(fd, true);
+            } else if !f.socket && policy.cloexec_added {
+                let _ = sys::fcntl(fd, libc::F_SETFD, 0);
+            }
+        }
+    };
     // SAFETY: the kernel wrote msg_controllen bytes of control messages at msg_control;
     // the CMSG macros stay inside them.
     unsafe {
@@ -229,7 +248,7 @@ unsafe fn forget_received(msg: *mut libc::msghdr) {
                 let data = libc::CMSG_DATA(c).cast::<c_int>();
                 let len = (*c).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
                 for k in 0..len / core::mem::size_of::<c_int>() {
-                    forget(data.add(k).read_unaligned());
+                    each(data.add(k).read_unaligned());
                 }
             }
             c = libc::CMSG_NXTHDR(msg, c);

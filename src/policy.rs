@@ -66,6 +66,35 @@ pub fn on_create(split: Split) -> Split {
     }
 }
 
+/// What the policies ask of descriptors received with SCM_RIGHTS (SPEC.md "Policies":
+/// "Gets" includes sockets received with SCM_RIGHTS).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Receive {
+    /// The recvmsg/recvmmsg flags: MSG_CMSG_CLOEXEC added under `SOCKSHIM_CLOEXEC`, so
+    /// the kernel makes the received descriptors close-on-exec in the same call.
+    pub flags: core::ffi::c_int,
+    /// The policy added MSG_CMSG_CLOEXEC (the caller did not ask for it): received
+    /// descriptors that are not sockets get their flag back as the caller asked.
+    pub cloexec_added: bool,
+    /// `SOCKSHIM_NOSIGPIPE`: received sockets become no-SIGPIPE.
+    pub nosigpipe: bool,
+}
+
+#[inline]
+pub fn on_receive(flags: core::ffi::c_int) -> Receive {
+    let p = bits();
+    let cloexec_added = p & CLOEXEC != 0 && flags & libc::MSG_CMSG_CLOEXEC == 0;
+    Receive {
+        flags: if cloexec_added {
+            flags | libc::MSG_CMSG_CLOEXEC
+        } else {
+            flags
+        },
+        cloexec_added,
+        nosigpipe: p & NOSIGPIPE != 0,
+    }
+}
+
 /// A policy variable with a value the library does not know.
 #[derive(Debug, PartialEq, Eq)]
 pub struct InvalidValue;
