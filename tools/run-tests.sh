@@ -70,6 +70,9 @@ stage "Reliability (CI-sized): storms, fork/exec, churn, fuzzer, limits, ASan/UB
 
 stage "Real programs under the shim" bash c-tests/real/run.sh
 
+stage "BSD code built against sockshim: nanomsg, libmicrohttpd, zeromq and their own test suites" \
+    bash c-tests/bsd/run.sh
+
 stage "Conformance suite: every case linked and preloaded, both personalities" \
     $PYTHON c-tests/report.py $REPORT_ARGS --check
 
