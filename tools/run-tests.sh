@@ -63,6 +63,8 @@ check "a bare 'make' runs the conformance report" bash -c "make -n | grep -q 'c-
 
 stage "Linked use: the overlay, the three shapes, configure probes" bash c-tests/linked/run.sh
 
+stage "Launcher: --check on real programs, the warning, --status" bash tools/check-launcher.sh
+
 stage "Benchmarks, smoke run (each benchmark once, briefly; figures: make bench)" bash bench/run.sh --smoke
 
 stage "Reliability (CI-sized): storms, fork/exec, churn, fuzzer, limits, ASan/UBSan, valgrind, Miri" \
