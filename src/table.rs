@@ -235,8 +235,9 @@ impl FdBitmap {
     }
 }
 
-/// The identity (device, inode) of each no-SIGPIPE descriptor that is not a socket: a
-/// pipe, a FIFO, any file (SPEC.md "Any descriptor, as on NetBSD").
+/// Two words per descriptor number, (0, 0) for none. [`FILES`] keeps in it the identity
+/// (device, inode) of each no-SIGPIPE descriptor that is not a socket: a pipe, a FIFO,
+/// any file (SPEC.md "Any descriptor, as on NetBSD").
 ///
 /// A write to such a descriptor cannot carry MSG_NOSIGNAL, so the shim blocks SIGPIPE
 /// around it and takes back the one the call raised; the identity tells, when the call
@@ -429,6 +430,12 @@ pub static ALIASED: FdBitmap = FdBitmap::new();
 
 /// The no-SIGPIPE descriptors that are not sockets, with their identity.
 pub static FILES: FileIds = FileIds::new();
+
+/// For each ALIASED descriptor, a tag naming the open file it is on, as far as the shim
+/// saw it copied: descriptors with equal tags were made from one another by a dup (or
+/// found on one open file by the first scan). Written before the ALIASED bit is set,
+/// read only where the bit is set (`nosigpipe::may_share`); stored as (tag, 0).
+pub static OPEN_FILE: FileIds = FileIds::new();
 
 /// Sockets that listen() put in the listening state (kept in the NetBSD personality
 /// only, to tell a shut-down listener from a socket that never listened).

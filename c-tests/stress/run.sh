@@ -107,8 +107,8 @@ if [ "$build_ok" -ne 1 ]; then
 fi
 
 if [ "$SIZE" = ci ]; then
-    STORM_ARGS="--ci" FORK_ARGS="--children=3000" CHURN_ARGS="--seconds=8 --race-rounds=100000"
-    CHURN_POLICY_ARGS="--seconds=6 --race-rounds=50000"
+    STORM_ARGS="--ci" FORK_ARGS="--children=3000" CHURN_ARGS="--seconds=8 --race-rounds=100000 --close-rounds=100000"
+    CHURN_POLICY_ARGS="--seconds=6 --race-rounds=50000 --close-rounds=50000"
     FUZZ_ARGS="--calls=2000000" WILD_ARGS="--calls=500000" LIMIT_ARGS="--ci"
 else
     STORM_ARGS="--long" FORK_ARGS="--children=30000 --long" CHURN_ARGS="--seconds=60 --race-rounds=500000 --long"
@@ -206,7 +206,7 @@ if want asan; then
         done
         # the stress programs that pass only valid pointers, under ASan+UBSan too
         $CC $ASAN_CFLAGS c-tests/stress/churn.c -o $B/churn-asan $LINK >>"$LOGS/build.log" 2>&1 &&
-            NAME_SUFFIX=" (ASan+UBSan)" run churn-asan "$TL" $B/churn-asan --seconds=4 --race-rounds=20000
+            NAME_SUFFIX=" (ASan+UBSan)" run churn-asan "$TL" $B/churn-asan --seconds=4 --race-rounds=20000 --close-rounds=20000
         $CC $ASAN_CFLAGS c-tests/stress/storm_paccept.c -o $B/storm-asan $LINK >>"$LOGS/build.log" 2>&1 &&
             NAME_SUFFIX=" (ASan+UBSan)" run storm-asan "$TL" $B/storm-asan --mode=block --conns=10000 --signals=2000
         unset ASAN_OPTIONS UBSAN_OPTIONS
