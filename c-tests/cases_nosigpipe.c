@@ -137,7 +137,14 @@ static void t_nosigpipe_pending_sigpipe_kept(void)
 static void t_nosigpipe_write_length_as_plain(void)
 {
     on_signal(SIGPIPE, 0);
-    static char buf[64];
+    /* 64 bytes before an inaccessible page: the kernel copies them and then faults, so
+     * the plain write's result is fixed (EFAULT) whatever memory follows the suite's
+     * data, and no write can fill the socket's buffer and block. */
+    long page = sysconf(_SC_PAGESIZE);
+    char *map = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(map != MAP_FAILED, "mmap: %s", strerror(errno));
+    OK(mprotect(map + page, (size_t)page, PROT_NONE));
+    const char *buf = map + page - 64;
     const size_t lens[] = { SIZE_MAX >> 1, SIZE_MAX, (size_t)1 << 47, (size_t)INT_MAX + 1 };
     for (int broken = 0; broken < 2; broken++)
         for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
@@ -168,6 +175,7 @@ static void t_nosigpipe_write_length_as_plain(void)
                 close(quiet[1]);
             }
         }
+    munmap(map, 2 * (size_t)page);
 }
 
 static void t_nosigpipe_set_by_fcntl(void)
