@@ -127,9 +127,11 @@ stress: tools lib
 
 install: lib $(BUILD)/install/sockshim
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
-	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
 	install -m 0755 $(BUILD)/install/sockshim $(DESTDIR)$(BINDIR)/sockshim
 	install -m 0644 tools/sockshim.1 $(DESTDIR)$(MANDIR)/man1/sockshim.1
+	install -m 0644 man/paccept.3 man/sockshim.3 $(DESTDIR)$(MANDIR)/man3
+	install -m 0644 man/sockshim.7 $(DESTDIR)$(MANDIR)/man7
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libsockshim.so.$(VERSION)
 	ln -sf libsockshim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsockshim.so.0
 	ln -sf libsockshim.so.0 $(DESTDIR)$(LIBDIR)/libsockshim.so
@@ -146,6 +148,8 @@ uninstall:
 	      $(DESTDIR)$(LIBDIR)/libsockshim.so $(DESTDIR)$(INCLUDEDIR)/sockshim.h \
 	      $(DESTDIR)$(PKGCONFIGDIR)/sockshim.pc $(DESTDIR)$(PKGCONFIGDIR)/sockshim-overlay.pc \
 	      $(DESTDIR)$(BINDIR)/sockshim $(DESTDIR)$(MANDIR)/man1/sockshim.1 \
+	      $(DESTDIR)$(MANDIR)/man3/paccept.3 $(DESTDIR)$(MANDIR)/man3/sockshim.3 \
+	      $(DESTDIR)$(MANDIR)/man7/sockshim.7 \
 	      $(DESTDIR)$(INCLUDEDIR)/sockshim/bind.h $(addprefix $(DESTDIR)$(INCLUDEDIR)/sockshim/overlay/,$(OVERLAY))
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/sockshim/overlay/sys $(DESTDIR)$(INCLUDEDIR)/sockshim/overlay \
 	       $(DESTDIR)$(INCLUDEDIR)/sockshim 2>/dev/null

@@ -61,6 +61,10 @@ check "header links and runs" bash -c "$CC -std=c11 $WARN -Iinclude c-tests/head
 check "make install / pkg-config / make uninstall" tools/check-install.sh
 check "a bare 'make' runs the conformance report" bash -c "make -n | grep -q 'c-tests/report.py'"
 
+stage "Man pages: man -l, mandoc -T lint, lexgrog, cross references, make install" bash tools/check-man.sh
+
+stage "Debian package: dpkg-buildpackage, lintian, the packages in a scratch root" bash tools/check-deb.sh
+
 stage "Linked use: the overlay, the three shapes, configure probes" bash c-tests/linked/run.sh
 
 stage "Launcher: --check on real programs, the warning, --status" bash tools/check-launcher.sh
