@@ -20,7 +20,7 @@
 //! posix_spawnp, and on x86_64 execl, execle and execlp (through a small assembly
 //! trampoline, [`crate::exports::execl`]: stable Rust cannot define C-variadic
 //! functions; elsewhere those three keep glibc's and the state is not passed). glibc's system() and popen() spawn through
-//! internal calls that no preloaded library sees (documented in README.md).
+//! internal calls that no preloaded library sees (docs/design.md, "Known limits").
 //!
 //! The new environment is built in an anonymous mapping (no malloc: execve is
 //! async-signal-safe) and unmapped if the exec fails. execvpe, posix_spawn and

@@ -33,7 +33,7 @@
  * With SOCKSHIM_NOSIGPIPE=1 in the environment (the policy) every socket is created
  * no-SIGPIPE; the "plain" sockets are then made plain with F_SETNOSIGPIPE(0).
  *
- * Not tested, because not guaranteed (README "Known limits"): dup2 onto a descriptor
+ * Not tested, because not guaranteed (docs/design.md "Known limits"): dup2 onto a descriptor
  * that another thread is writing to at that instant. Every descriptor here has one owner.
  */
 #include "common.h"

@@ -7,7 +7,7 @@
  *            is not delivered (SPEC paccept clause 2); after the limit is raised, accept
  *            returns exactly that connection (its id).
  *  close     threads blocked in accept, accept4 and paccept when another thread closes
- *            the listener: on Linux they keep sleeping (README, SPEC table: not possible
+ *            the listener: on Linux they keep sleeping (docs/conformance.md, SPEC table: not possible
  *            on Linux) -- checked, then they are woken by a signal (EINTR).
  *  shutdown  the same with shutdown(SHUT_RD): every waiter wakes at once, with EINVAL
  *            (linux personality) or ECONNABORTED (netbsd personality), per the SPEC table.

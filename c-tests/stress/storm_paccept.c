@@ -33,7 +33,7 @@
  * unblocks to its handler, and from it to paccept's EINTR, stays under --bound-ms; and,
  * after the storm, every idle thread is interrupted by a signal its mask unblocks.
  *
- * Documented limits this test respects rather than hides (README "Known limits"):
+ * Documented limits this test respects rather than hides (docs/design.md "Known limits"):
  * a thread whose mask lets through both R and a handler without SA_RESTART may answer
  * EINTR for R (threads 3 and 5); and a connection taken by another thread between
  * paccept's ppoll and accept4, with a signal in that gap, makes the thread wait for the
