@@ -117,6 +117,9 @@ static struct received receive_two(int how)
     c = CMSG_FIRSTHDR(&m);
     PCHECK(r == 1 && c && c->cmsg_type == SCM_RIGHTS, "%s: %d (%s)", how ? "recvmmsg" : "recvmsg", r, strerror(errno));
     if (r != 1 || !c) return got;
+    /* the caller passed no flag, so none comes back (the kernel echoes MSG_CMSG_CLOEXEC
+     * in msg_flags when it was passed: Python's test_socket saw the policy's) */
+    PCHECK(m.msg_flags == 0, "%s: msg_flags %#x", how ? "recvmmsg" : "recvmsg", (unsigned)m.msg_flags);
     int fds[2];
     memcpy(fds, CMSG_DATA(c), sizeof fds);
     got.sock = fds[0];

@@ -181,7 +181,8 @@ pub unsafe fn sendmmsg(
 /// without no-SIGPIPE, as the sender's state does not travel, except that the policies
 /// apply to received sockets as to created ones (SPEC.md "Policies"): under
 /// `SOCKSHIM_CLOEXEC` the kernel makes them close-on-exec in the same call
-/// (MSG_CMSG_CLOEXEC), under `SOCKSHIM_NOSIGPIPE` they are no-SIGPIPE.
+/// (MSG_CMSG_CLOEXEC, which the kernel echoes in `msg_flags`: taken out again when
+/// only the policy added it), under `SOCKSHIM_NOSIGPIPE` they are no-SIGPIPE.
 ///
 /// # Safety
 /// The kernel checks `msg`; it is read here only after the kernel filled it in.
@@ -228,6 +229,10 @@ unsafe fn received(msg: *mut libc::msghdr, policy: crate::policy::Receive) {
     let adjust = policy.cloexec_added || policy.nosigpipe;
     if !adjust && !NOSIGPIPE.any() && !ALIASED.any() && !LISTENER.any() && !FILES.any() {
         return;
+    }
+    if policy.cloexec_added {
+        // SAFETY: the header the kernel has just written.
+        unsafe { (*msg).msg_flags &= !libc::MSG_CMSG_CLOEXEC };
     }
     let each = |fd: c_int| {
         forget(fd);
