@@ -21,7 +21,7 @@
 //! identity ([`FILES`]), checked when a write fails with EPIPE (LESSONS.md pitfall 6).
 
 use core::ffi::{c_int, c_uint, c_void};
-use core::sync::atomic::{AtomicI32, AtomicU8, AtomicU64, Ordering, fence};
+use core::sync::atomic::{AtomicI32, AtomicU8, Ordering, fence};
 
 use libc::{sockaddr, socklen_t};
 
@@ -563,12 +563,6 @@ const TRACKED: u8 = 2;
 static ALIAS_STATE: AtomicU8 = AtomicU8::new(UNTRACKED);
 /// The highest descriptor number a dup made or copied from while UNTRACKED (-1: none).
 static UNTRACKED_MAX: AtomicI32 = AtomicI32::new(-1);
-/// The next OPEN_FILE tag (0 is none).
-static NEXT_TAG: AtomicU64 = AtomicU64::new(1);
-
-fn fresh_tag() -> (u64, u64) {
-    (NEXT_TAG.fetch_add(1, Ordering::Relaxed), 0)
-}
 
 /// `a` and `b` may now share an open file (a dup; `a == b` for a descriptor handed over
 /// by exec, which may be a copy of another one). In a vfork child this can only raise
@@ -583,13 +577,14 @@ pub fn may_share(a: c_int, b: c_int) -> SysResult<()> {
             return Ok(());
         }
     }
-    // The tag goes first: a `set` that sees the ALIASED bit also sees the tag.
-    let tag = match OPEN_FILE.get(a) {
-        Some(t) if ALIASED.get(a) => t,
-        _ => fresh_tag(),
+    // The identity goes first: a `set` that sees the ALIASED bit also sees it. Both
+    // numbers are the caller's (one fstat of its own descriptor; if another thread of
+    // the caller closed both meanwhile, there is nothing left to find).
+    let Ok(id) = sys::file_id(a).or_else(|_| sys::file_id(b)) else {
+        return Ok(());
     };
-    OPEN_FILE.set(a, tag)?;
-    OPEN_FILE.set(b, tag)?;
+    OPEN_FILE.set(a, id)?;
+    OPEN_FILE.set(b, id)?;
     ALIASED.set(a, true).and_then(|()| ALIASED.set(b, true))
 }
 
@@ -611,42 +606,35 @@ fn track_aliases() -> SysResult<()> {
 }
 
 /// Marks in ALIASED the descriptors among `0..=max` whose file (device and inode) is
-/// open under another number too, and tags each with its open file: one ppoll per 256
-/// numbers, one fstat per open descriptor, and for a file that is not a socket (two
-/// numbers on one inode may be two open files, such as a pipe's two ends) one
-/// [`sys::same_open_file`] per pair that is not yet told apart.
+/// open under another number too, with that identity in OPEN_FILE: one ppoll per 256
+/// numbers, one fstat per open descriptor. (Two numbers on one inode may still be two
+/// open files, such as a pipe's two ends; [`set`] tells them apart.) A dup running
+/// meanwhile ([`may_share`]) records the same identity, so the two never disagree.
 fn mark_shared_files(max: c_uint) -> SysResult<()> {
     let mut found = Scratch::new();
     let mut pushed = Ok(());
     sys::for_each_open(0, max, |fd| {
-        if let Ok(f) = sys::file_info(fd)
+        if let Ok(id) = sys::file_id(fd)
             && pushed.is_ok()
         {
-            pushed = found.push((f.id, fd, f.socket));
+            pushed = found.push((id, fd));
         }
     })?;
     pushed?;
     let v = found.as_mut_slice();
     v.sort_unstable();
     for run in v.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
-        for (i, &(_, fd, socket)) in run.iter().enumerate() {
-            let mut before = run.iter().take(i);
-            let same = if socket {
-                before.next()
-            } else {
-                before.find(|e| sys::same_open_file(e.1, fd))
-            };
-            let tag = same.and_then(|e| OPEN_FILE.get(e.1));
-            OPEN_FILE.set(fd, tag.unwrap_or_else(fresh_tag))?;
+        for &(id, fd) in run {
+            OPEN_FILE.set(fd, id)?;
             ALIASED.set(fd, true)?;
         }
     }
     Ok(())
 }
 
-/// A growable array of ((device, inode), descriptor, is a socket) in an anonymous mapping
-/// of its own: [`set`] may run in a signal handler, so no malloc.
-type Entry = ((u64, u64), c_int, bool);
+/// A growable array of ((device, inode), descriptor) in an anonymous mapping of its own:
+/// [`set`] may run in a signal handler, so no malloc.
+type Entry = ((u64, u64), c_int);
 
 struct Scratch {
     ptr: *mut Entry,
@@ -713,17 +701,18 @@ pub fn handed_over(fd: c_int, f: sys::FileInfo) {
 /// fcntl(F_SETNOSIGPIPE), setsockopt(SO_NOSIGPIPE) and F_SETFL with O_NOSIGPIPE, on any
 /// descriptor (SPEC.md "Any descriptor, as on NetBSD"). NetBSD keeps the flag on the open
 /// file, so it is set on every descriptor of this process that shares `fd`'s open file:
-/// the ALIASED descriptors with `fd`'s OPEN_FILE tag that are still on the same device
-/// and inode (for a socket that is its one open file; otherwise
+/// the ALIASED descriptors recorded (OPEN_FILE) on `fd`'s device and inode that are
+/// still on them (for a socket that is its one open file; otherwise
 /// [`sys::same_open_file`] decides), so a number closed and reused behind the shim's
 /// back is left alone.
 ///
-/// Only numbers with the tag are asked: a system call on a descriptor holds a reference
-/// to its file until it returns, and on a number another thread is closing that
-/// reference, not the close, would be the last one, so the peer of a socket that thread
-/// just closed would not yet see it gone (the churn storm found a send succeed after the
-/// peer's close while a F_SETNOSIGPIPE in another thread ran fstat over every ALIASED
-/// number). A number with the tag is on `fd`'s own open file, which `fd` keeps open.
+/// Only numbers recorded on `fd`'s file are asked: a system call on a descriptor holds a
+/// reference to its file until it returns, and on a number another thread is closing
+/// that reference, not the close, would be the last one, so the peer of a socket that
+/// thread just closed would not yet see it gone (the churn storm found a send succeed
+/// after the peer's close while a F_SETNOSIGPIPE in another thread ran fstat over every
+/// ALIASED number). A number recorded on `fd`'s file is a copy of it, which `fd` keeps
+/// open.
 pub fn set(fd: c_int, on: bool) -> SysResult<()> {
     let f = sys::file_info(fd)?;
     mark(fd, f, on)?;
@@ -732,11 +721,10 @@ pub fn set(fd: c_int, on: bool) -> SysResult<()> {
     fence(Ordering::SeqCst);
     track_aliases()?;
     if ALIASED.get(fd) {
-        let tag = OPEN_FILE.get(fd);
         let mut result = Ok(());
         ALIASED.for_each(|other| {
             if other != fd
-                && OPEN_FILE.get(other) == tag
+                && OPEN_FILE.get(other) == Some(f.id)
                 && sys::file_id(other) == Ok(f.id)
                 && (f.socket || sys::same_open_file(fd, other))
             {

@@ -431,10 +431,10 @@ pub static ALIASED: FdBitmap = FdBitmap::new();
 /// The no-SIGPIPE descriptors that are not sockets, with their identity.
 pub static FILES: FileIds = FileIds::new();
 
-/// For each ALIASED descriptor, a tag naming the open file it is on, as far as the shim
-/// saw it copied: descriptors with equal tags were made from one another by a dup (or
-/// found on one open file by the first scan). Written before the ALIASED bit is set,
-/// read only where the bit is set (`nosigpipe::may_share`); stored as (tag, 0).
+/// For each ALIASED descriptor, the identity (device, inode) of its file when the shim
+/// saw it copied (or found it shared by the first scan): written before the ALIASED bit
+/// is set, read only where the bit is set (`nosigpipe::may_share`). F_SETNOSIGPIPE asks
+/// the kernel only about the numbers recorded on its own file.
 pub static OPEN_FILE: FileIds = FileIds::new();
 
 /// Sockets that listen() put in the listening state (kept in the NetBSD personality
