@@ -493,7 +493,7 @@ def bench_scale(res, a, smoke):
             tot <= 256 * 1024, "no-SIGPIPE %d + alias table %d" % (table["nosigpipe_bytes"], table["aliased_bytes"]))
     late = table["nosigpipe_bytes"] + table["aliased_bytes_after_first_set"]
     res.add(g, "same, spread with dup2 after the process's first F_SETNOSIGPIPE", None, late, "bytes",
-            note="the alias table is kept from then on: no-SIGPIPE %d + alias table %d" %
+            note="the alias table is kept from then on: no-SIGPIPE %d + alias bitmap and identities %d" %
             (table["nosigpipe_bytes"], table["aliased_bytes_after_first_set"]))
     g2 = "scale: dup+close pair, ns"
     res.add(g2, "plain socket", raw["churn_ns_native_plain"], raw["churn_ns_shim_plain"], "ns")
