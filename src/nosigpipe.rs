@@ -577,10 +577,12 @@ pub fn may_share(a: c_int, b: c_int) -> SysResult<()> {
             return Ok(());
         }
     }
-    // The identity goes first: a `set` that sees the ALIASED bit also sees it. Both
-    // numbers are the caller's (one fstat of its own descriptor; if another thread of
-    // the caller closed both meanwhile, there is nothing left to find).
-    let Ok(id) = sys::file_id(a).or_else(|_| sys::file_id(b)) else {
+    // The identity goes first: a `set` that sees the ALIASED bit also sees it. It is
+    // `a`'s recorded one when `a` is ALIASED already (a close or a new socket at that
+    // number clears the bit), else one fstat of the caller's own descriptor (if another
+    // thread of the caller closed both meanwhile, there is nothing left to find).
+    let recorded = OPEN_FILE.get(a).filter(|_| ALIASED.get(a));
+    let Some(id) = recorded.or_else(|| sys::file_id(a).or_else(|_| sys::file_id(b)).ok()) else {
         return Ok(());
     };
     OPEN_FILE.set(a, id)?;
