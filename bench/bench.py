@@ -294,6 +294,53 @@ def bench_write(res, a, smoke):
     return out
 
 
+def callgrind_calls(argv, env, fns):
+    """Instructions under callgrind inside run_storm: the total and, for each name in fns,
+    the inclusive cost of the function of that name the program called (glibc's natively,
+    the shim's when preloaded)."""
+    with tempfile.TemporaryDirectory(prefix="sockshim-cg-") as d:
+        out = os.path.join(d, "cg.out")
+        run(["valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=run_storm",
+             "--callgrind-out-file=" + out] + argv, env=env, timeout=300)
+        ann = run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out]).stdout
+    total, per = None, {}
+    for line in ann.splitlines():
+        m = re.match(r"\s*([\d,]+)\s+(?:\([^)]*\)\s+)?(.*)$", line)
+        if not m:
+            continue
+        n, what = int(m.group(1).replace(",", "")), m.group(2)
+        if what.startswith("PROGRAM TOTALS"):
+            total = n
+        for f in fns:
+            # "file:function [object]": the exported function itself, not its callees
+            if re.search(r":%s(?: \[|$)" % f, what) and f not in per:
+                per[f] = n
+    return total, per
+
+
+def bench_accept_path(res, a, smoke):
+    """User-space instructions per connection of the accept path (issue 15), and per call."""
+    if shutil.which("valgrind") is None or shutil.which("callgrind_annotate") is None:
+        return "skipped: valgrind not installed"
+    n = 500 if smoke else 2000
+    # per connection: 1 socket, 1 accept4, 2 close (connect is glibc's in both)
+    calls = {"socket": 1, "accept4": 1, "close": 2}
+    out = {}
+    for mode, extra in (("single-threaded", []), ("multi-threaded", ["mt"])):
+        argv = [os.path.join(B, "accept_path"), str(n)] + extra
+        nat_total, nat = callgrind_calls(argv, None, calls)
+        shim_total, shim = callgrind_calls(argv, {"LD_PRELOAD": a.lib}, calls)
+        g = "accept path, user-space instructions (callgrind), " + mode
+        per_n, per_s = nat_total / n, shim_total / n
+        res.add(g, "per connection (socket, connect, accept4, 2 close)", per_n, per_s, "instr", None,
+                "+<= 100", per_s - per_n <= 100, "extra %+.1f" % (per_s - per_n))
+        for f, k in calls.items():
+            cn, cs = nat.get(f, 0) / (n * k), shim.get(f, 0) / (n * k)
+            res.add(g, "%s, per call" % f, cn, cs, "instr", None, "+<= 25", cs - cn <= 25, "extra %+.1f" % (cs - cn))
+        out[mode] = dict(native_total=nat_total, shim_total=shim_total, native=nat, shim=shim, connections=n)
+    return out
+
+
 # --------------------------------------------------------------------------------------
 # 4. nginx + wrk
 
@@ -611,7 +658,7 @@ def main():
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--lib", required=True)
     ap.add_argument("--launcher", required=True)
-    ap.add_argument("--only", default="accept,syscalls,write,nginx,scale")
+    ap.add_argument("--only", default="accept,accept-path,syscalls,write,nginx,scale")
     ap.add_argument("--accept-rounds", type=int, default=15)
     ap.add_argument("--accept-ms", type=int, default=80)
     ap.add_argument("--write-rounds", type=int, default=9)
@@ -624,7 +671,8 @@ def main():
     raw = {"machine": machine(), "smoke": a.smoke}
     passed = failed = skipped = 0
     t_start = time.monotonic()
-    benches = [("accept", bench_accept), ("syscalls", bench_syscalls), ("write", bench_write),
+    benches = [("accept", bench_accept), ("accept-path", bench_accept_path), ("syscalls", bench_syscalls),
+               ("write", bench_write),
                ("nginx", bench_nginx), ("scale", bench_scale)]
     for name, fn in benches:
         if name not in a.only.split(","):

@@ -59,6 +59,7 @@ def main():
     ngx = rows(d, r"^nginx", ".")
     scale = {r["name"]: r for r in rows(d, r"^scale: descriptor-table memory", ".")}
     churn = rows(d, r"^scale: dup\+close", ".")
+    apath = rows(d, r"^accept path", ".")
     setn = rows(d, r"^scale: F_SETNOSIGPIPE", ".")
 
     def ngx_cell(r):
@@ -106,6 +107,9 @@ def main():
             rng([instr(r, "native") for r in w_mt], "%.0f"), rng([instr(r, "shim") for r in w_mt], "%.0f"),
             rng([instr(r, "extra") for r in w_mt], "%+.0f"), rng([r["ratio"] for r in w_mt]),
             "<= +10 instructions: " + ("met" if all(instr(r, "extra") <= 10 for r in w_mt) else "missed")),
+    ] + ["| accept path, %s: %s | %.0f instructions | %.0f | %+.0f | %s: %s |" % (
+            r["group"].rsplit(", ", 1)[1], r["name"], r["native"], r["shim"], r["shim"] - r["native"], r["target"],
+            "met" if r["met"] else "missed") for r in apath] + [
         "| no-SIGPIPE socket (write, writev, send) vs native MSG_NOSIGNAL | %s ns | %s ns | %s | <= 1.05: %s |" % (
             rng([r["native"] for r in w_c], "%.0f"), rng([r["shim"] for r in w_c], "%.0f"),
             rng([r["ratio"] for r in w_c]), "met" if all(r["met"] for r in w_c) else "missed"),

@@ -48,6 +48,7 @@ build $CC $W bench/accept_storm.c -o $OUT/accept_storm -lpthread -ldl
 build $CC $W -DLINKED bench/accept_storm.c -o $OUT/accept_storm_linked $LINK -lpthread -ldl
 build $CC $W bench/paccept_once.c -o $OUT/paccept_once $LINK -ldl
 build $CC $W bench/writepath.c -o $OUT/writepath -lpthread
+build $CC $W bench/accept_path.c -o $OUT/accept_path -lpthread
 build $CC $W bench/scale.c -o $OUT/scale $LINK -ldl
 # The table at 2^20, through the library's own code (the rlib cargo built beside the .so).
 build rustc --edition 2024 -O -C panic=abort bench/table_scale.rs -L dependency=target/release/deps \

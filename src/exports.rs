@@ -11,7 +11,7 @@ use core::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
 use libc::{sockaddr, socklen_t};
 
 use crate::accept::{self, Call};
-use crate::consts::{F_GETNOSIGPIPE, F_SETNOSIGPIPE, SO_NOSIGPIPE};
+use crate::consts::{F_GETNOSIGPIPE, F_SETNOSIGPIPE, SO_NOSIGPIPE, SOCK_NOSIGPIPE};
 use crate::exec;
 use crate::flags;
 use crate::nosigpipe;
@@ -41,17 +41,36 @@ fn unit(r: SysResult<()>) -> c_int {
     ret(r.map(|()| 0))
 }
 
+/// A raw system call's result that is an int (a descriptor, or 0).
+fn fd_ret(r: SysResult<usize>) -> c_int {
+    ret(r.map(|v| v as c_int))
+}
+
 /// socket(2). SPEC.md "socket": SOCK_CLOEXEC and SOCK_NONBLOCK reach the kernel in the
 /// same system call; SOCK_NOSIGPIPE is removed first and recorded on the new
 /// descriptor; other bits go to the kernel, which answers EINVAL as Linux does. The
 /// descriptor is the kernel's lowest free one (WASIX sock_open).
+///
+/// While [`untouched`] and without SOCK_NOSIGPIPE, the bare system call (socket is not
+/// a cancellation point).
 #[unsafe(no_mangle)]
 pub extern "C" fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
+    if untouched() && ty & SOCK_NOSIGPIPE == 0 {
+        // SAFETY: no pointers.
+        return fd_ret(unsafe { sys::raw(libc::SYS_socket, sys::args!(domain, ty, protocol)) });
+    }
+    socket_tracked(domain, ty, protocol)
+}
+
+#[cold]
+#[inline(never)]
+fn socket_tracked(domain: c_int, ty: c_int, protocol: c_int) -> c_int {
     let t = policy::on_create(flags::socket_type(ty));
     ret(sys::socket(domain, t.kernel, protocol).and_then(|fd| nosigpipe::adopt(fd, t.nosigpipe)))
 }
 
-/// socketpair(2). SPEC.md "socketpair": as socket, for both descriptors.
+/// socketpair(2). SPEC.md "socketpair": as socket, for both descriptors (and the same
+/// shortcut).
 ///
 /// # Safety
 /// `sv` is checked by the kernel, and read here only after the kernel wrote it.
@@ -62,6 +81,21 @@ pub unsafe extern "C" fn socketpair(
     protocol: c_int,
     sv: *mut c_int,
 ) -> c_int {
+    if untouched() && ty & SOCK_NOSIGPIPE == 0 {
+        // SAFETY: the kernel checks `sv`.
+        return fd_ret(unsafe {
+            sys::raw(libc::SYS_socketpair, sys::args!(domain, ty, protocol, sv))
+        });
+    }
+    // SAFETY: forwarded contract.
+    unsafe { socketpair_tracked(domain, ty, protocol, sv) }
+}
+
+/// # Safety
+/// As [`socketpair`].
+#[cold]
+#[inline(never)]
+unsafe fn socketpair_tracked(domain: c_int, ty: c_int, protocol: c_int, sv: *mut c_int) -> c_int {
     let t = policy::on_create(flags::socket_type(ty));
     let r = (|| {
         // SAFETY: the kernel checks `sv`.
@@ -96,12 +130,39 @@ pub extern "C" fn listen(s: c_int, backlog: c_int) -> c_int {
 /// pending connections, creates a new socket with the same properties of s". SPEC.md
 /// "accept": Linux's behaviour plus no-SIGPIPE inherited from the listener; in the
 /// NetBSD personality O_NONBLOCK (atomically), O_ASYNC and the owner are inherited and
-/// `*addrlen` is truncated. A cancellation point.
+/// `*addrlen` is truncated. A cancellation point. While [`untouched`], exactly the
+/// plain call ([`plain_call`]): with no policy and no descriptor ever no-SIGPIPE there
+/// is nothing to inherit or record.
 ///
 /// # Safety
 /// The kernel checks `addr` and `addrlen`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn accept(s: c_int, addr: *mut sockaddr, addrlen: *mut socklen_t) -> c_int {
+    if untouched() {
+        match plain_call(&sys::GLIBC_ACCEPT) {
+            Plain::Bare => {
+                // SAFETY: the kernel checks the pointers.
+                let r = unsafe { sys::raw(libc::SYS_accept4, sys::args!(s, addr, addrlen, 0)) };
+                return fd_ret(r);
+            }
+            Plain::Glibc(f) => {
+                // SAFETY: the address dlsym gave for "accept", which has this type.
+                return unsafe {
+                    core::mem::transmute::<usize, sys::AcceptFn>(f)(s, addr, addrlen)
+                };
+            }
+            Plain::No => {}
+        }
+    }
+    // SAFETY: forwarded contract.
+    unsafe { accept_tracked(s, addr, addrlen) }
+}
+
+/// # Safety
+/// As [`accept`].
+#[cold]
+#[inline(never)]
+unsafe fn accept_tracked(s: c_int, addr: *mut sockaddr, addrlen: *mut socklen_t) -> c_int {
     let split = policy::on_create(flags::accept_flags(0, false));
     // SAFETY: forwarded contract.
     ret(unsafe { accept::accept(s, addr, addrlen, split, Call::Accept) })
@@ -110,12 +171,43 @@ pub unsafe extern "C" fn accept(s: c_int, addr: *mut sockaddr, addrlen: *mut soc
 /// accept4(2). SPEC.md "accept4": SOCK_CLOEXEC/SOCK_NONBLOCK atomically, SOCK_NOSIGPIPE
 /// recorded, O_NONBLOCK never inherited, no-SIGPIPE inherited from the listener.
 /// Unknown bits: EINVAL (Linux personality); ignored in the NetBSD personality, where
-/// "accept4() is equivalent to paccept(s, addr, addrlen, NULL, flags)".
+/// "accept4() is equivalent to paccept(s, addr, addrlen, NULL, flags)". While
+/// [`untouched`] and without SOCK_NOSIGPIPE, exactly the plain call ([`plain_call`]).
 ///
 /// # Safety
 /// The kernel checks `addr` and `addrlen`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn accept4(
+    s: c_int,
+    addr: *mut sockaddr,
+    addrlen: *mut socklen_t,
+    flags: c_int,
+) -> c_int {
+    if untouched() && flags & SOCK_NOSIGPIPE == 0 {
+        match plain_call(&sys::GLIBC_ACCEPT4) {
+            Plain::Bare => {
+                // SAFETY: the kernel checks the pointers.
+                let r = unsafe { sys::raw(libc::SYS_accept4, sys::args!(s, addr, addrlen, flags)) };
+                return fd_ret(r);
+            }
+            Plain::Glibc(f) => {
+                // SAFETY: the address dlsym gave for "accept4", which has this type.
+                return unsafe {
+                    core::mem::transmute::<usize, sys::Accept4Fn>(f)(s, addr, addrlen, flags)
+                };
+            }
+            Plain::No => {}
+        }
+    }
+    // SAFETY: forwarded contract.
+    unsafe { accept4_tracked(s, addr, addrlen, flags) }
+}
+
+/// # Safety
+/// As [`accept4`].
+#[cold]
+#[inline(never)]
+unsafe fn accept4_tracked(
     s: c_int,
     addr: *mut sockaddr,
     addrlen: *mut socklen_t,
@@ -187,6 +279,29 @@ enum Plain {
     Glibc(usize),
     /// The tracked path.
     No,
+}
+
+/// The creation and close paths' shortcut: no policy, the Linux personality, and no
+/// descriptor ever had state (so a new descriptor has nothing to record and no stale
+/// state to reset, and a closed one nothing to forget). Two loads.
+#[inline(always)]
+fn untouched() -> bool {
+    policy::none() && !crate::table::ever()
+}
+
+/// For a call that [`untouched`] lets through: the bare system call while the process
+/// is single-threaded (nobody to cancel this thread), glibc's own function otherwise (a
+/// cancellation point exactly as without the shim), or the tracked path before the
+/// constructor found it.
+#[inline(always)]
+fn plain_call(glibc: &sys::Next) -> Plain {
+    if sys::single_threaded() {
+        return Plain::Bare;
+    }
+    match glibc.resolved() {
+        0 => Plain::No,
+        f => Plain::Glibc(f),
+    }
 }
 
 #[inline(always)]
@@ -457,8 +572,30 @@ pub extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
 }
 
 /// close(2). SPEC.md "No-SIGPIPE state": "Cleared by close". A cancellation point.
+///
+/// While no descriptor ever had state there is nothing to forget: the bare system call
+/// in a single-threaded process, glibc's close (the same cancellation point) otherwise.
 #[unsafe(no_mangle)]
 pub extern "C" fn close(fd: c_int) -> c_int {
+    if !crate::table::ever() {
+        match plain_call(&sys::GLIBC_CLOSE) {
+            Plain::Bare => {
+                // SAFETY: no pointers.
+                return fd_ret(unsafe { sys::raw(libc::SYS_close, sys::args!(fd)) });
+            }
+            Plain::Glibc(f) => {
+                // SAFETY: the address dlsym gave for "close", which has this type.
+                return unsafe { core::mem::transmute::<usize, sys::CloseFn>(f)(fd) };
+            }
+            Plain::No => {}
+        }
+    }
+    close_tracked(fd)
+}
+
+#[cold]
+#[inline(never)]
+fn close_tracked(fd: c_int) -> c_int {
     unit(nosigpipe::close(fd))
 }
 
@@ -736,15 +873,19 @@ pub fn own_exec_functions() -> (usize, usize, usize) {
     )
 }
 
-/// glibc's write, writev, send, sendto and sendmsg with this library's own of the same name,
-/// for the constructor ([`sys::GLIBC_WRITE`]).
-pub fn own_write_functions() -> [(&'static sys::Next, usize); 5] {
+/// glibc's functions that the plain paths call in a multi-threaded process (write,
+/// writev, send, sendto, sendmsg, accept, accept4, close), with this library's own of
+/// the same name, for the constructor ([`sys::GLIBC_WRITE`]).
+pub fn own_plain_functions() -> [(&'static sys::Next, usize); 8] {
     [
         (&sys::GLIBC_WRITE, write as *const () as usize),
         (&sys::GLIBC_WRITEV, writev as *const () as usize),
         (&sys::GLIBC_SEND, send as *const () as usize),
         (&sys::GLIBC_SENDTO, sendto as *const () as usize),
         (&sys::GLIBC_SENDMSG, sendmsg as *const () as usize),
+        (&sys::GLIBC_ACCEPT, accept as *const () as usize),
+        (&sys::GLIBC_ACCEPT4, accept4 as *const () as usize),
+        (&sys::GLIBC_CLOSE, close as *const () as usize),
     ]
 }
 

@@ -52,7 +52,7 @@ extern "C" fn init() {
     exec::import(secure);
     let (execvpe, spawn, spawnp) = exports::own_exec_functions();
     exec::resolve(execvpe, spawn, spawnp);
-    for (next, own) in exports::own_write_functions() {
+    for (next, own) in exports::own_plain_functions() {
         next.get(own);
     }
 }

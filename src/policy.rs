@@ -33,6 +33,13 @@ fn bits() -> u8 {
     POLICY.load(Ordering::Relaxed)
 }
 
+/// No policy and the Linux personality: the defaults, where creating or accepting a
+/// socket adds nothing to what the kernel does.
+#[inline(always)]
+pub fn none() -> bool {
+    bits() == 0
+}
+
 #[inline]
 pub fn personality() -> Personality {
     if bits() & NETBSD != 0 {

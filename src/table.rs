@@ -43,6 +43,17 @@ struct Leaf([AtomicU64; LEAF_WORDS]);
 #[repr(C)]
 struct Mid([AtomicPtr<Leaf>; MID_LEN]);
 
+/// Set once, when any table (of any type) gets its first entry: while it is false no
+/// descriptor has state, so creating or closing one has nothing to record or forget
+/// (the exports' fast paths, one load).
+static EVER: AtomicBool = AtomicBool::new(false);
+
+/// Has any descriptor ever had state in any table? (Once true, stays true.)
+#[inline(always)]
+pub fn ever() -> bool {
+    EVER.load(Ordering::Relaxed)
+}
+
 /// A set of descriptor numbers.
 pub struct FdBitmap {
     top: [AtomicPtr<Mid>; TOP_LEN],
@@ -136,6 +147,7 @@ impl FdBitmap {
         let mid = page_in(self.top.get(t).ok_or(Errno(libc::EBADF))?)?;
         let leaf = page_in(mid.0.get(m).ok_or(Errno(libc::EBADF))?)?;
         self.any.store(true, Ordering::Relaxed);
+        EVER.store(true, Ordering::Relaxed);
         if let Some(word) = leaf.0.get(w) {
             word.fetch_or(bit, Ordering::Relaxed);
         }
@@ -328,6 +340,7 @@ impl FileIds {
         let mid = page_in(dir.0.get(d).ok_or(Errno(libc::EBADF))?)?;
         let leaf = page_in(mid.0.get(m).ok_or(Errno(libc::EBADF))?)?;
         self.any.store(true, Ordering::Relaxed);
+        EVER.store(true, Ordering::Relaxed);
         if let Some(s) = leaf.0.get(i) {
             s[0].store(id.0, Ordering::Relaxed);
             s[1].store(id.1, Ordering::Relaxed);
