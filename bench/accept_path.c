@@ -7,7 +7,6 @@
  *
  *   accept_path N [mt]     N connections; "mt": a second thread exists (it sleeps)
  */
-#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
