@@ -138,21 +138,10 @@ pub extern "C" fn listen(s: c_int, backlog: c_int) -> c_int {
 /// The kernel checks `addr` and `addrlen`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn accept(s: c_int, addr: *mut sockaddr, addrlen: *mut socklen_t) -> c_int {
-    if untouched() {
-        match plain_call(&sys::GLIBC_ACCEPT) {
-            Plain::Bare => {
-                // SAFETY: the kernel checks the pointers.
-                let r = unsafe { sys::raw(libc::SYS_accept4, sys::args!(s, addr, addrlen, 0)) };
-                return fd_ret(r);
-            }
-            Plain::Glibc(f) => {
-                // SAFETY: the address dlsym gave for "accept", which has this type.
-                return unsafe {
-                    core::mem::transmute::<usize, sys::AcceptFn>(f)(s, addr, addrlen)
-                };
-            }
-            Plain::No => {}
-        }
+    // accept(s, addr, addrlen) is accept4(s, addr, addrlen, 0) on Linux, glibc's too.
+    // SAFETY: forwarded contract.
+    if let Some(r) = unsafe { accept4_plain(s, addr, addrlen, 0) } {
+        return r;
     }
     // SAFETY: forwarded contract.
     unsafe { accept_tracked(s, addr, addrlen) }
@@ -183,24 +172,40 @@ pub unsafe extern "C" fn accept4(
     addrlen: *mut socklen_t,
     flags: c_int,
 ) -> c_int {
-    if untouched() && flags & SOCK_NOSIGPIPE == 0 {
-        match plain_call(&sys::GLIBC_ACCEPT4) {
-            Plain::Bare => {
-                // SAFETY: the kernel checks the pointers.
-                let r = unsafe { sys::raw(libc::SYS_accept4, sys::args!(s, addr, addrlen, flags)) };
-                return fd_ret(r);
-            }
-            Plain::Glibc(f) => {
-                // SAFETY: the address dlsym gave for "accept4", which has this type.
-                return unsafe {
-                    core::mem::transmute::<usize, sys::Accept4Fn>(f)(s, addr, addrlen, flags)
-                };
-            }
-            Plain::No => {}
-        }
+    // SAFETY: forwarded contract.
+    if let Some(r) = unsafe { accept4_plain(s, addr, addrlen, flags) } {
+        return r;
     }
     // SAFETY: forwarded contract.
     unsafe { accept4_tracked(s, addr, addrlen, flags) }
+}
+
+/// accept4 on the shortcut ([`untouched`], no SOCK_NOSIGPIPE): the plain call, or
+/// `None` for the tracked path.
+///
+/// # Safety
+/// The kernel checks `addr` and `addrlen`.
+#[inline(always)]
+unsafe fn accept4_plain(
+    s: c_int,
+    addr: *mut sockaddr,
+    addrlen: *mut socklen_t,
+    flags: c_int,
+) -> Option<c_int> {
+    if !untouched() || flags & SOCK_NOSIGPIPE != 0 {
+        return None;
+    }
+    match plain_call(&sys::GLIBC_ACCEPT4) {
+        // SAFETY: the kernel checks the pointers.
+        Plain::Bare => Some(fd_ret(unsafe {
+            sys::raw(libc::SYS_accept4, sys::args!(s, addr, addrlen, flags))
+        })),
+        // SAFETY: the address dlsym gave for "accept4", which has this type.
+        Plain::Glibc(f) => Some(unsafe {
+            core::mem::transmute::<usize, sys::Accept4Fn>(f)(s, addr, addrlen, flags)
+        }),
+        Plain::No => None,
+    }
 }
 
 /// # Safety
@@ -874,16 +879,15 @@ pub fn own_exec_functions() -> (usize, usize, usize) {
 }
 
 /// glibc's functions that the plain paths call in a multi-threaded process (write,
-/// writev, send, sendto, sendmsg, accept, accept4, close), with this library's own of
-/// the same name, for the constructor ([`sys::GLIBC_WRITE`]).
-pub fn own_plain_functions() -> [(&'static sys::Next, usize); 8] {
+/// writev, send, sendto, sendmsg, accept4, close), with this library's own of the same
+/// name, for the constructor ([`sys::GLIBC_WRITE`]).
+pub fn own_plain_functions() -> [(&'static sys::Next, usize); 7] {
     [
         (&sys::GLIBC_WRITE, write as *const () as usize),
         (&sys::GLIBC_WRITEV, writev as *const () as usize),
         (&sys::GLIBC_SEND, send as *const () as usize),
         (&sys::GLIBC_SENDTO, sendto as *const () as usize),
         (&sys::GLIBC_SENDMSG, sendmsg as *const () as usize),
-        (&sys::GLIBC_ACCEPT, accept as *const () as usize),
         (&sys::GLIBC_ACCEPT4, accept4 as *const () as usize),
         (&sys::GLIBC_CLOSE, close as *const () as usize),
     ]

@@ -239,7 +239,6 @@ pub static GLIBC_SEND: Next = Next::new(c"send");
 pub static GLIBC_SENDTO: Next = Next::new(c"sendto");
 pub static GLIBC_SENDMSG: Next = Next::new(c"sendmsg");
 /// The same for the creation and close paths' shortcut (see `exports::untouched`).
-pub static GLIBC_ACCEPT: Next = Next::new(c"accept");
 pub static GLIBC_ACCEPT4: Next = Next::new(c"accept4");
 pub static GLIBC_CLOSE: Next = Next::new(c"close");
 
@@ -249,7 +248,6 @@ pub type SendFn = unsafe extern "C" fn(c_int, *const c_void, usize, c_int) -> is
 pub type SendtoFn =
     unsafe extern "C" fn(c_int, *const c_void, usize, c_int, *const sockaddr, socklen_t) -> isize;
 pub type SendmsgFn = unsafe extern "C" fn(c_int, *const libc::msghdr, c_int) -> isize;
-pub type AcceptFn = unsafe extern "C" fn(c_int, *mut sockaddr, *mut socklen_t) -> c_int;
 pub type Accept4Fn = unsafe extern "C" fn(c_int, *mut sockaddr, *mut socklen_t, c_int) -> c_int;
 pub type CloseFn = unsafe extern "C" fn(c_int) -> c_int;
 
