@@ -6,12 +6,15 @@
  * connection and per call (inclusive cost of socket, accept4, close).
  *
  *   accept_path N [mt]     N connections; "mt": a second thread exists (it sleeps)
+ *   accept_path N st|mt dup   instead, N rounds of dup, dup2 and their two closes
+ *                             on one socket
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,9 +28,17 @@ static void *idle(void *p)
     return NULL;
 }
 
+static int dups;
+
 __attribute__((noinline)) static void run_storm(int n)
 {
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; dups && i < n; i++) {
+        int d = dup(listener), e = dup2(listener, 100);
+        if (d < 0 || e != 100) abort();
+        close(d);
+        close(e);
+    }
+    for (int i = 0; !dups && i < n; i++) {
         int c = socket(AF_INET, SOCK_STREAM, 0);
         if (c < 0 || connect(c, (struct sockaddr *)&addr, sizeof addr) != 0) abort();
         int s = accept4(listener, NULL, NULL, 0);
@@ -52,7 +63,8 @@ int main(int argc, char **argv)
         return 1;
     }
     pthread_t t;
-    if (argc > 2 && pthread_create(&t, NULL, idle, NULL) != 0) return 1;
+    if (argc > 2 && strcmp(argv[2], "mt") == 0 && pthread_create(&t, NULL, idle, NULL) != 0) return 1;
+    dups = argc > 3 && strcmp(argv[3], "dup") == 0;
     run_storm(n);
     printf("{\"connections\":%d}\n", n);
     return 0;

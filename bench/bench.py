@@ -326,7 +326,7 @@ def bench_accept_path(res, a, smoke):
     # per connection: 1 socket, 1 accept4, 2 close (connect is glibc's in both)
     calls = {"socket": 1, "accept4": 1, "close": 2}
     out = {}
-    for mode, extra in (("single-threaded", []), ("multi-threaded", ["mt"])):
+    for mode, extra in (("single-threaded", ["st"]), ("multi-threaded", ["mt"])):
         argv = [os.path.join(B, "accept_path"), str(n)] + extra
         nat_total, nat = callgrind_calls(argv, None, calls)
         shim_total, shim = callgrind_calls(argv, {"LD_PRELOAD": a.lib}, calls)
@@ -337,7 +337,15 @@ def bench_accept_path(res, a, smoke):
         for f, k in calls.items():
             cn, cs = nat.get(f, 0) / (n * k), shim.get(f, 0) / (n * k)
             res.add(g, "%s, per call" % f, cn, cs, "instr", None, "+<= 25", cs - cn <= 25, "extra %+.1f" % (cs - cn))
-        out[mode] = dict(native_total=nat_total, shim_total=shim_total, native=nat, shim=shim, connections=n)
+        # dup and dup2 (each round: one of each and their two closes, on the listener)
+        argv_d = argv + ["dup"]
+        _, nat_d = callgrind_calls(argv_d, None, {"dup": 1, "dup2": 1})
+        _, shim_d = callgrind_calls(argv_d, {"LD_PRELOAD": a.lib}, {"dup": 1, "dup2": 1})
+        for f in ("dup", "dup2"):
+            cn, cs = nat_d.get(f, 0) / n, shim_d.get(f, 0) / n
+            res.add(g, "%s, per call" % f, cn, cs, "instr", None, "+<= 25", cs - cn <= 25, "extra %+.1f" % (cs - cn))
+        out[mode] = dict(native_total=nat_total, shim_total=shim_total, native=nat, shim=shim, connections=n,
+                         dup_native=nat_d, dup_shim=shim_d)
     return out
 
 

@@ -283,17 +283,32 @@ pub fn adopt(fd: c_int, on: bool) -> SysResult<c_int> {
 /// propagates to `new`, or changed `old` early enough for the copy below to read it
 /// (both sides fence; the copy re-reads `old` until it is stable, so a late change is
 /// never overwritten).
+#[inline]
 pub fn duplicated(old: c_int, new: c_int) -> SysResult<c_int> {
     if old == new {
         return Ok(new);
     }
-    let copied = may_share(old, new)
-        .and_then(|()| LISTENER.copy(old, new))
-        .and_then(|()| {
-            fence(Ordering::SeqCst);
-            copy_settled(old, new)
-        });
-    match copied {
+    if let Err(e) = may_share(old, new) {
+        let _ = close(new);
+        return Err(e);
+    }
+    fence(Ordering::SeqCst);
+    // No descriptor has state anywhere, so there is nothing to copy: a `set` on `old`
+    // that this does not see yet comes after the fence and sees the alias instead.
+    // (LISTENER, kept in the NetBSD personality, is not part of that race.)
+    if !crate::table::ever() {
+        return Ok(new);
+    }
+    copy_state(old, new)
+}
+
+#[cold]
+#[inline(never)]
+fn copy_state(old: c_int, new: c_int) -> SysResult<c_int> {
+    match LISTENER
+        .copy(old, new)
+        .and_then(|()| copy_settled(old, new))
+    {
         Ok(()) => Ok(new),
         Err(e) => {
             let _ = close(new);
@@ -326,6 +341,10 @@ pub fn duplicate_onto(
     new: c_int,
     call: impl FnOnce() -> SysResult<c_int>,
 ) -> SysResult<c_int> {
+    if !crate::table::ever() {
+        // No state anywhere: nothing to set before the switch or restore after it.
+        return call().and_then(|n| duplicated(old, n));
+    }
     let had = (NOSIGPIPE.get(new), FILES.get(new));
     if old != new && NOSIGPIPE.get(old) {
         FILES.copy(old, new)?;
@@ -568,19 +587,30 @@ static UNTRACKED_MAX: AtomicI32 = AtomicI32::new(-1);
 /// by exec, which may be a copy of another one). In a vfork child this can only raise
 /// the parent's UNTRACKED_MAX, which costs the parent's first scan a little, never
 /// correctness.
+#[inline]
 pub fn may_share(a: c_int, b: c_int) -> SysResult<()> {
     if ALIAS_STATE.load(Ordering::SeqCst) == UNTRACKED {
-        UNTRACKED_MAX.fetch_max(a.max(b), Ordering::SeqCst);
+        let top = a.max(b);
+        if top > UNTRACKED_MAX.load(Ordering::SeqCst) {
+            UNTRACKED_MAX.fetch_max(top, Ordering::SeqCst);
+        }
         // Everything here is SeqCst: a `track_aliases` that began before this load reads
         // the new maximum, and one that began later is seen and the pair marked below.
         if ALIAS_STATE.load(Ordering::SeqCst) == UNTRACKED {
             return Ok(());
         }
     }
-    // The identity goes first: a `set` that sees the ALIASED bit also sees it. It is
-    // `a`'s recorded one when `a` is ALIASED already (a close or a new socket at that
-    // number clears the bit), else one fstat of the caller's own descriptor (if another
-    // thread of the caller closed both meanwhile, there is nothing left to find).
+    record_alias(a, b)
+}
+
+/// [`may_share`] once the aliases are tracked. The identity goes first: a `set` that
+/// sees the ALIASED bit also sees it. It is `a`'s recorded one when `a` is ALIASED
+/// already (a close or a new socket at that number clears the bit), else one fstat of
+/// the caller's own descriptor (if another thread of the caller closed both meanwhile,
+/// there is nothing left to find).
+#[cold]
+#[inline(never)]
+fn record_alias(a: c_int, b: c_int) -> SysResult<()> {
     let recorded = OPEN_FILE.get(a).filter(|_| ALIASED.get(a));
     let Some(id) = recorded.or_else(|| sys::file_id(a).or_else(|_| sys::file_id(b)).ok()) else {
         return Ok(());
