@@ -227,7 +227,7 @@ pub unsafe fn recvmmsg(
 /// `msg` is a header the kernel has just filled in.
 unsafe fn received(msg: *mut libc::msghdr, policy: crate::policy::Receive) {
     let adjust = policy.cloexec_added || policy.nosigpipe;
-    if !adjust && !NOSIGPIPE.any() && !ALIASED.any() && !LISTENER.any() && !FILES.any() {
+    if !adjust && !crate::table::ever() {
         return;
     }
     if policy.cloexec_added {

@@ -548,29 +548,35 @@ static void line(struct report *r, const char *fmt, ...)
     va_end(ap);
 }
 
-/* A reason nothing will be interposed: the first is the verdict's, later ones are listed. */
-static void block(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void block(struct report *r, const char *fmt, ...)
+/* A reason of one kind: the first one is the verdict's (`why`), later ones are listed. */
+static void vreason(struct report *r, int *count, char *why, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static void vreason(struct report *r, int *count, char *why, const char *fmt, va_list ap)
 {
     char text[LINE];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    if (r->blocked++ == 0) sfmt(r->blocked_why, sizeof r->blocked_why, "%s", text);
+    if ((*count)++ == 0) sfmt(why, LINE, "%s", text);
     else line(r, "also: %s", text);
 }
 
+/* A reason nothing will be interposed. */
+static void block(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void block(struct report *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreason(r, &r->blocked, r->blocked_why, fmt, ap);
+    va_end(ap);
+}
+
+/* A reason we cannot tell. */
 static void unknown(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void unknown(struct report *r, const char *fmt, ...)
 {
-    char text[LINE];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    vreason(r, &r->unknown, r->unknown_why, fmt, ap);
     va_end(ap);
-    if (r->unknown++ == 0) sfmt(r->unknown_why, sizeof r->unknown_why, "%s", text);
-    else line(r, "also: %s", text);
 }
 
 enum verdict { REACHABLE, NOT_REACHABLE, CANNOT_TELL };
