@@ -4,6 +4,7 @@
 #   make header     refresh include/sockshim.h from the generated copy
 #   make bench      benchmarks: shim vs native C library, ratios (not part of make test)
 #   make stress     the long versions of the reliability tests
+#   make musl-report  the conformance report for musl programs (needs musl-tools)
 #   make install    PREFIX=/usr/local DESTDIR= (BINDIR LIBDIR INCLUDEDIR MANDIR); make uninstall
 
 PREFIX      ?= /usr/local
@@ -62,7 +63,8 @@ $(BUILD)/bin/sockshim: tools/sockshim.c Cargo.toml
 $(BUILD)/install/sockshim: tools/sockshim.c Cargo.toml FORCE
 	@mkdir -p $(BUILD)/install
 	$(CC) $(LAUNCHER_CFLAGS) \
-	    -DSOCKSHIM_LIB_REL='"'"$$(realpath -m --relative-to=$(BINDIR) $(LIBDIR)/libsockshim.so.0)"'"' $< -o $@
+	    -DSOCKSHIM_LIB_REL='"'"$$(realpath -m --relative-to=$(BINDIR) $(LIBDIR)/libsockshim.so.0)"'"' \
+	    -DSOCKSHIM_MUSL_LIB_REL='"'"$$(realpath -m --relative-to=$(BINDIR) $(LIBDIR)/musl/libsockshim.so.0)"'"' $< -o $@
 FORCE:
 
 $(LIB): Cargo.toml build.rs cbindgen.toml $(wildcard src/*.rs)
@@ -112,6 +114,54 @@ REPORT_ARGS := --lib $(TOP)/$(LIB) $(foreach b,native linked library dlopen,--$(
 
 report: tools lib $(SUITE_BINS)
 	$(PYTHON) c-tests/report.py $(REPORT_ARGS) --check
+
+# musl (SPEC.md "Platforms"): the same library for <arch>-unknown-linux-musl, linked by
+# musl-gcc through rust-lld (rustc links the glibc build with it too; GNU ld refuses
+# rustc's and build.rs's anonymous version scripts together), and the suite built with
+# musl-gcc, natively and linked. The library goes to build/lib/musl/, where the
+# launcher looks for it when a program is linked with musl. tools/check-musl.sh (the
+# make test stage) installs musl-tools and the Rust target first.
+MUSL_TARGET  = $(shell uname -m)-unknown-linux-musl
+MUSL_LIB     = target/$(MUSL_TARGET)/release/libsockshim.so
+MUSL        := $(BUILD)/musl
+MUSL_LIBLINK := $(LIBLINK)/musl
+MUSL_CC     ?= musl-gcc
+RUST_GCC_LD  = $(shell rustc --print sysroot)/lib/rustlib/$(shell rustc -vV | sed -n 's/^host: //p')/bin/gcc-ld
+# musl-gcc sees musl's headers only; the suite also includes the kernel's (linux/, asm/).
+MUSL_CFLAGS  = $(CFLAGS_TEST) -isystem $(MUSL)/kernel-include
+MUSL_BINS   := $(MUSL)/conformance-native $(MUSL)/conformance-linked
+
+.PHONY: musl musl-lib musl-report
+musl: $(MUSL_LIBLINK)/libsockshim.so.0 $(MUSL_BINS)
+musl-lib: $(MUSL_LIBLINK)/libsockshim.so.0
+
+$(MUSL_LIB): Cargo.toml build.rs cbindgen.toml $(wildcard src/*.rs)
+	$(CARGO) build --release --locked --target $(MUSL_TARGET) \
+	    --config 'target.$(MUSL_TARGET).linker="$(MUSL_CC)"' \
+	    --config 'target.$(MUSL_TARGET).rustflags=["-Ctarget-feature=-crt-static","-Clink-arg=-B$(RUST_GCC_LD)","-Clink-arg=-fuse-ld=lld"]'
+	@touch $@
+
+$(MUSL_LIBLINK)/libsockshim.so.0: $(MUSL_LIB)
+	@mkdir -p $(MUSL_LIBLINK)
+	ln -sf $(TOP)/$(MUSL_LIB) $@
+	ln -sf libsockshim.so.0 $(MUSL_LIBLINK)/libsockshim.so
+
+$(MUSL)/kernel-include:
+	@mkdir -p $@
+	ln -sfn /usr/include/linux $@/linux
+	ln -sfn /usr/include/asm-generic $@/asm-generic
+	ln -sfn /usr/include/$$($(CC) -print-multiarch)/asm $@/asm
+
+$(MUSL)/conformance-native: $(SUITE_SRC) $(HEADERS) | $(MUSL)/kernel-include
+	$(MUSL_CC) $(MUSL_CFLAGS) $(wildcard c-tests/*.c) -o $@ -lpthread
+
+$(MUSL)/conformance-linked: $(SUITE_SRC) $(HEADERS) $(MUSL_LIBLINK)/libsockshim.so.0 | $(MUSL)/kernel-include
+	$(MUSL_CC) $(MUSL_CFLAGS) $(wildcard c-tests/*.c) -o $@ -L$(MUSL_LIBLINK) -lsockshim \
+	    -Wl,-rpath,$(TOP)/$(MUSL_LIBLINK) -lpthread
+
+musl-report: musl
+	$(PYTHON) c-tests/report.py --platform "$(shell uname -m) musl" --lib $(TOP)/$(MUSL_LIB) \
+	    --native $(MUSL)/conformance-native --linked $(MUSL)/conformance-linked --check
 
 header: $(LIB)
 	cp "$$(ls -t target/release/build/sockshim-*/out/sockshim.h | head -n 1)" include/sockshim.h

@@ -52,6 +52,10 @@ fn main() {
     // (a dependency of a shared library, SPEC.md "Linked use") they would otherwise bind
     // to glibc's functions of the same names.
     println!("cargo:rustc-cdylib-link-arg=-Wl,-Bsymbolic-functions");
+    // Without the standard library nothing names the C library the shim calls: the
+    // shared object records it (DT_NEEDED) so its references are versioned and it loads
+    // whatever order the program's dependencies come in.
+    println!("cargo:rustc-link-lib=c");
     // The shared object carries the soname that `make install` links against...
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libsockshim.so.0");
     // ...so a program linked in-tree with `-Ltarget/<profile> -lsockshim` looks for

@@ -525,7 +525,8 @@ def bench_scale(res, a, smoke):
     rounds = 3 if smoke else 9
     raw = jsonlines(run([os.path.join(B, "scale"), "raw-dup", str(rounds), str(n)], timeout=120).stdout)[0]
     shim = jsonlines(run([os.path.join(B, "scale"), "shim-dup", str(rounds), str(n)], timeout=300).stdout)[0]
-    table = jsonlines(run([os.path.join(B, "table_scale")]).stdout)[0]
+    table = jsonlines(run([os.path.join(B, "unit-tests"), "--ignored", "--exact", "table_scale::table_scale",
+                          "--nocapture"]).stdout)[0]
     g = "scale: descriptor-table memory"
     res.add(g, "before any no-SIGPIPE socket (%d sockets spread to fd %d, shim unaware of the dups)" %
             (raw["sockets"], raw["max_fd"]), None, raw["anon_kib_spread"] * 1024, "bytes", None, "0", raw[

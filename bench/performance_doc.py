@@ -216,7 +216,7 @@ What the figures say:
 
 Reproduce: `make bench` (or `bash bench/run.sh`; `--smoke` for the short run). The
 programs are in `bench/` (`accept_storm.c`, `paccept_once.c`, `writepath.c`, `scale.c`,
-`table_scale.rs`); the driver is `bench/bench.py` (Python standard library only).
+`table_scale.rs`, an ignored unit test of the library); the driver is `bench/bench.py` (Python standard library only).
 
 <details><summary>The full table of the latest run</summary>
 {md}

@@ -1,7 +1,8 @@
 //! The descriptor tables at 2^20: 10,000 descriptor numbers spread over 0..2^20 with
 //! the library's own code (the code the exports use), and the bytes mapped for them
 //! (`FdBitmap::mapped_bytes`). Needs no descriptors at those numbers, so no
-//! RLIMIT_NOFILE. Built by bench/run.sh with rustc against target/release/libsockshim.rlib.
+//! RLIMIT_NOFILE. A module of the library's unit tests (src/lib.rs), ignored by
+//! `cargo test`: bench/run.sh builds the test binary and bench/bench.py runs this one.
 //!
 //! Three phases, in the order a program would meet them:
 //! 1. the dups that spread the sockets (`may_share`, what the shim's dup2 records),
@@ -13,10 +14,13 @@
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 
-use sockshim::nosigpipe;
-use sockshim::table::{ALIASED, NOSIGPIPE, OPEN_FILE};
+use crate::nosigpipe;
+use crate::table::{ALIASED, NOSIGPIPE, OPEN_FILE};
 
-fn main() {
+/// Prints one JSON line (on a line of its own: the harness prints the test's name first).
+#[test]
+#[ignore = "a benchmark: make bench runs it"]
+fn table_scale() {
     const N: i32 = 10_000;
     let spread = ((1 << 20) - 200) / N;
     let numbers = || (0..N).map(|i| 100 + i * spread);
@@ -36,7 +40,7 @@ fn main() {
     }
     let aliased_tracked = ALIASED.mapped_bytes() + OPEN_FILE.mapped_bytes();
     println!(
-        "{{\"range\":{},\"numbers\":{},\"max_fd\":{},\"bytes_before\":{},\"nosigpipe_bytes\":{},\
+        "\n{{\"range\":{},\"numbers\":{},\"max_fd\":{},\"bytes_before\":{},\"nosigpipe_bytes\":{},\
          \"aliased_bytes\":{},\"first_set_ok\":{},\"aliased_bytes_after_first_set\":{}}}",
         1 << 20,
         N,

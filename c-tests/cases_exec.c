@@ -99,7 +99,7 @@ static void run_probe(enum how how, const int fds[2], char *line, size_t size)
             case EXECLE: execle(exe, av[0], av[1], av[2], av[3], (char *)NULL, environ); break;
             case EXECLP: execlp(exe, av[0], av[1], av[2], av[3], (char *)NULL); break;
             case FEXECVE: fexecve(self, av, environ); break;
-            case EXECVEAT: execveat(self, "", av, environ, AT_EMPTY_PATH); break;
+            case EXECVEAT: h_execveat(self, "", av, environ, AT_EMPTY_PATH); break;
             default: break;
             }
             _exit(127);

@@ -478,7 +478,7 @@ static void nosleep_outcome(const char *what, int fd, int want_errno)
               strerror(e));
     else
         CHECK(r == -1 && e == want_errno, "%s: paccept returned %d (%s), expected -1/%s", what, r, strerror(e),
-              strerrorname_np(want_errno));
+              h_errname(want_errno));
     CHECK(ran == 1, "%s: the pending SIGUSR1 ran its handler %d times before paccept returned, expected 1", what,
           ran);
     CHECK(!is_pending(SIGUSR1), "%s: SIGUSR1 still pending", what);
@@ -542,7 +542,7 @@ static void t_paccept_c6_eintr_keeps_connection(void)
     int s = paccept(l, (struct sockaddr *)&peer, &len, &allbut, 0);
     int e = errno;
     pthread_join(k.th, NULL);
-    CHECK(s >= 0, "with SA_RESTART paccept returned -1/%s, expected the connection", strerrorname_np(e));
+    CHECK(s >= 0, "with SA_RESTART paccept returned -1/%s, expected the connection", h_errname(e));
     want = local_name(client);
     CHECK(same_addr(&peer, &want), "with SA_RESTART paccept returned %s, expected %s", addr_str(&peer),
           addr_str(&want));
@@ -599,7 +599,7 @@ static void t_paccept_sa_restart_pending_at_entry(void)
     errno = 0;
     int s = paccept(l, (struct sockaddr *)&peer, &len, &empty, 0);
     CHECK(s >= 0, "paccept returned -1/%s: the signal pending at entry has SA_RESTART, so the wait must resume",
-          strerrorname_np(errno));
+          h_errname(errno));
     EXPECT_EQ(sig_count[SIGUSR1], 1);
     CHECK(hook_rc == 0, "the handler's connect failed (%d)", hook_rc);
     struct sockaddr_storage want = local_name(client);
@@ -929,7 +929,7 @@ static void t_paccept_threads_storm(void)
     for (int i = 0; i < ST_N; i++) {
         struct st_thr *t = &st[i];
         CHECK(t->other_err == 0, "thread %d: %d unexpected paccept failures (last %s)", i, t->other_err,
-              strerrorname_np(t->last_errno) ? strerrorname_np(t->last_errno) : "?");
+              h_errname(t->last_errno) ? h_errname(t->last_errno) : "?");
         CHECK(t->bad_id == 0, "thread %d: %d connections without a valid id", i, t->bad_id);
         CHECK(t->mask_bad == 0, "thread %d: mask not restored after %d calls", i, t->mask_bad);
         CHECK(t->eintr <= t->handled, "thread %d: %d EINTR but only %d handler runs", i, t->eintr, t->handled);

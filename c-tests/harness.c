@@ -133,16 +133,16 @@ void h_eq(long long a, long long b, const char *as, const char *bs, const char *
 void h_err(long long r, int err, int want, const char *expr, const char *file, int line)
 {
     if (r != -1)
-        h_fail(file, line, "%s returned %lld, expected -1/%s", expr, r, strerrorname_np(want));
+        h_fail(file, line, "%s returned %lld, expected -1/%s", expr, r, h_errname(want));
     if (err != want)
         h_fail(file, line, "%s failed with %s, expected %s", expr,
-               strerrorname_np(err) ? strerrorname_np(err) : "?", strerrorname_np(want));
+               h_errname(err) ? h_errname(err) : "?", h_errname(want));
 }
 
 long long h_ok(long long r, int err, const char *expr, const char *file, int line)
 {
     if (r == -1)
-        h_fail(file, line, "%s failed: %s (%s)", expr, strerrorname_np(err) ? strerrorname_np(err) : "?",
+        h_fail(file, line, "%s failed: %s (%s)", expr, h_errname(err) ? h_errname(err) : "?",
                strerror(err));
     return r;
 }
@@ -697,8 +697,8 @@ static int run_case(const struct tcase *c, double timeout_s, struct counts *k)
     } else if (!sh->claimed || observed == OBS_NONE) {
         observed = clause ? OBS_FAIL : OBS_OTHER;
         if (WIFSIGNALED(st))
-            snprintf(msg, sizeof msg, "case killed by signal %d (%s)", WTERMSIG(st), sigabbrev_np(WTERMSIG(st)) ?
-                     sigabbrev_np(WTERMSIG(st)) : "?");
+            snprintf(msg, sizeof msg, "case killed by signal %d (%s)", WTERMSIG(st), h_signame(WTERMSIG(st)) ?
+                     h_signame(WTERMSIG(st)) : "?");
         else
             snprintf(msg, sizeof msg, "case exited with status %d without a result", WEXITSTATUS(st));
     }

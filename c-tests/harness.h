@@ -49,6 +49,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "libc_compat.h"
+
 #if defined(__SANITIZE_ADDRESS__)
 #define H_ASAN 1 /* ASan's own accept interceptors dereference addrlen themselves */
 #else

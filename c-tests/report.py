@@ -83,8 +83,10 @@ def parse_args():
     p.add_argument("--lib", required=True, help="path to libsockshim.so")
     p.add_argument("--native", required=True, help="conformance binary built without -lsockshim")
     p.add_argument("--linked", required=True, help="conformance binary linked with -lsockshim")
-    p.add_argument("--library", required=True, help="loader of the suite built as a library against the header")
-    p.add_argument("--dlopen", required=True, help="loader that opens that library with dlopen(RTLD_LOCAL)")
+    p.add_argument("--library", help="loader of the suite built as a library against the header")
+    p.add_argument("--dlopen", help="loader that opens that library with dlopen(RTLD_LOCAL)")
+    p.add_argument("--platform", default=None,
+                   help="what the binaries are built for, printed in the report (default: this machine, glibc)")
     p.add_argument("--check", action="store_true", help="exit 1 if any sockshim configuration fails")
     p.add_argument("--timeout", type=float, default=10.0, help="per-case timeout in seconds (default 10)")
     p.add_argument("--out", default=None,
@@ -141,7 +143,15 @@ def trunc(s, n):
 def main():
     args = parse_args()
     lib = os.path.abspath(args.lib)
-    binaries = {k: os.path.abspath(getattr(args, k)) for k in ("native", "linked", "library", "dlopen")}
+    binaries = {k: os.path.abspath(getattr(args, k)) for k in ("native", "linked", "library", "dlopen")
+                if getattr(args, k)}
+    # The configurations whose binaries were given (the musl platform has no library
+    # builds: <sockshim/bind.h> knows glibc's declarations only).
+    global CONFIGS, SHIM_CONFIGS, PERSONALITY_CONFIGS
+    CONFIGS = [c for c in CONFIGS if c[2] in binaries]
+    SHIM_CONFIGS = [c[0] for c in CONFIGS if c[3] is not None]
+    PERSONALITY_CONFIGS = {p: [c[0] for c in CONFIGS if c[3] == p] for p in ("linux", "netbsd")}
+    platform = args.platform or f"{os.uname().machine} glibc"
     for what, path in [("--lib", lib)] + [("--" + k, v) for k, v in binaries.items()]:
         if not os.path.exists(path):
             print(f"report.py: {what} {path} does not exist", file=sys.stderr)
@@ -183,6 +193,7 @@ def main():
         return obs + ("!" if r["verdict"] == "FAIL" else "")
 
     print(LEGEND)
+    print(f"Platform  {platform}: {len(SHIM_CONFIGS)} sockshim configurations")
     idw, clw, cw = 36, 56, 10
     titles = [c[1] for c in CONFIGS]
     header = f"{'case':<{idw}} {'clause':<{clw}} " + " ".join(f"{t:<{max(cw, len(t))}}" for t in titles)
@@ -199,8 +210,9 @@ def main():
             print(f"{trunc(name, idw):<{idw}} {trunc(c['clause'], clw):<{clw}} {cells}")
     print("\n[n] = netbsd-only case")
 
-    print("\nSummary per source document")
-    print("---------------------------")
+    title = f"Summary per source document ({platform})"
+    print("\n" + title)
+    print("-" * len(title))
     for src in SOURCES:
         rows = [c for c in cases if c["source"] == src]
         if not rows:

@@ -195,7 +195,7 @@ unsafe fn accept4_plain(
     if !untouched() || flags & SOCK_NOSIGPIPE != 0 {
         return None;
     }
-    match plain_call(&sys::GLIBC_ACCEPT4) {
+    match plain_call(&sys::LIBC_ACCEPT4) {
         // SAFETY: the kernel checks the pointers.
         Plain::Bare => Some(fd_ret(unsafe {
             sys::raw(libc::SYS_accept4, sys::args!(s, addr, addrlen, flags))
@@ -257,7 +257,7 @@ pub unsafe extern "C" fn paccept(
 /// The kernel checks `buf`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, n: usize) -> isize {
-    match plain_path(&sys::GLIBC_WRITE, fd) {
+    match plain_path(&sys::LIBC_WRITE, fd) {
         Plain::Bare => {
             // SAFETY: the kernel checks `buf`.
             return size(unsafe { sys::raw(libc::SYS_write, sys::args!(fd, buf, n)) });
@@ -280,7 +280,7 @@ enum Plain {
     Bare,
     /// A multi-threaded process and a descriptor without no-SIGPIPE: glibc's own
     /// function (a tail call), a cancellation point exactly as without the shim, at
-    /// glibc's cost ([`sys::GLIBC_WRITE`]).
+    /// glibc's cost ([`sys::LIBC_WRITE`]).
     Glibc(usize),
     /// The tracked path.
     No,
@@ -340,7 +340,7 @@ unsafe fn write_tracked(fd: c_int, buf: *const c_void, n: usize) -> isize {
 /// The kernel checks `iov`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn writev(fd: c_int, iov: *const libc::iovec, iovcnt: c_int) -> isize {
-    match plain_path(&sys::GLIBC_WRITEV, fd) {
+    match plain_path(&sys::LIBC_WRITEV, fd) {
         Plain::Bare => {
             // SAFETY: the kernel checks `iov`.
             return size(unsafe { sys::raw(libc::SYS_writev, sys::args!(fd, iov, iovcnt)) });
@@ -370,7 +370,7 @@ unsafe fn writev_tracked(fd: c_int, iov: *const libc::iovec, iovcnt: c_int) -> i
 /// The kernel checks `buf`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn send(fd: c_int, buf: *const c_void, n: usize, flags: c_int) -> isize {
-    match plain_path(&sys::GLIBC_SEND, fd) {
+    match plain_path(&sys::LIBC_SEND, fd) {
         Plain::Bare => {
             // SAFETY: the kernel checks `buf`.
             return size(unsafe { sys::raw(libc::SYS_sendto, sys::args!(fd, buf, n, flags)) });
@@ -583,7 +583,7 @@ pub extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
 #[unsafe(no_mangle)]
 pub extern "C" fn close(fd: c_int) -> c_int {
     if !crate::table::ever() {
-        match plain_call(&sys::GLIBC_CLOSE) {
+        match plain_call(&sys::LIBC_CLOSE) {
             Plain::Bare => {
                 // SAFETY: no pointers.
                 return fd_ret(unsafe { sys::raw(libc::SYS_close, sys::args!(fd)) });
@@ -880,16 +880,16 @@ pub fn own_exec_functions() -> (usize, usize, usize) {
 
 /// glibc's functions that the plain paths call in a multi-threaded process (write,
 /// writev, send, sendto, sendmsg, accept4, close), with this library's own of the same
-/// name, for the constructor ([`sys::GLIBC_WRITE`]).
+/// name, for the constructor ([`sys::LIBC_WRITE`]).
 pub fn own_plain_functions() -> [(&'static sys::Next, usize); 7] {
     [
-        (&sys::GLIBC_WRITE, write as *const () as usize),
-        (&sys::GLIBC_WRITEV, writev as *const () as usize),
-        (&sys::GLIBC_SEND, send as *const () as usize),
-        (&sys::GLIBC_SENDTO, sendto as *const () as usize),
-        (&sys::GLIBC_SENDMSG, sendmsg as *const () as usize),
-        (&sys::GLIBC_ACCEPT4, accept4 as *const () as usize),
-        (&sys::GLIBC_CLOSE, close as *const () as usize),
+        (&sys::LIBC_WRITE, write as *const () as usize),
+        (&sys::LIBC_WRITEV, writev as *const () as usize),
+        (&sys::LIBC_SEND, send as *const () as usize),
+        (&sys::LIBC_SENDTO, sendto as *const () as usize),
+        (&sys::LIBC_SENDMSG, sendmsg as *const () as usize),
+        (&sys::LIBC_ACCEPT4, accept4 as *const () as usize),
+        (&sys::LIBC_CLOSE, close as *const () as usize),
     ]
 }
 

@@ -15,6 +15,11 @@
 //! - [`accept`], [`paccept`], [`nosigpipe`]: the semantics;
 //! - [`exports`]: the thin `extern "C"` adapters that cite their clauses.
 
+// No standard library: nothing in a call path can allocate, take a lock or unwind, and
+// the shared object needs no more than the C library (no unwinder, no libgcc_s, no TLS
+// destructors), so it loads into glibc and musl programs alike. The unit tests (cfg(test))
+// run in the standard test harness.
+#![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![cfg_attr(
     not(test),
@@ -30,21 +35,27 @@
 compile_error!("sockshim interposes Linux system calls");
 
 pub mod accept;
+pub mod clib;
 pub mod consts;
 pub mod exec;
 pub mod exports;
 pub mod flags;
+#[cfg(test)]
+mod library_tests;
 pub mod nosigpipe;
 pub mod paccept;
 pub mod policy;
 pub mod process;
 pub mod sys;
 pub mod table;
+#[cfg(test)]
+#[path = "../bench/table_scale.rs"]
+mod table_scale;
 
 pub use consts::*;
 
 /// The constructor: policies, the process record, the state handed over by the previous
-/// image, and glibc's own exec and write functions. Every export works before it ran (another
+/// image, and the C library's own exec and write functions. Every export works before it ran (another
 /// library's constructor may call them first): they see the defaults.
 extern "C" fn init() {
     let secure = policy::load();
@@ -52,11 +63,40 @@ extern "C" fn init() {
     exec::import(secure);
     let (execvpe, spawn, spawnp) = exports::own_exec_functions();
     exec::resolve(execvpe, spawn, spawnp);
-    for (next, own) in exports::own_plain_functions() {
-        next.get(own);
+    if clib::PLAIN_FUNCTIONS {
+        for (next, own) in exports::own_plain_functions() {
+            next.get(own);
+        }
     }
 }
 
 #[used]
 #[unsafe(link_section = ".init_array")]
 static INIT: extern "C" fn() = init;
+
+/// A panic would cross into the host program: the library is written not to panic (the
+/// lints above deny the constructs that do), and if it ever did, the process aborts, as
+/// `panic = "abort"` would with the standard library.
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    // SAFETY: abort(3) takes no arguments and does not return.
+    unsafe { libc::abort() }
+}
+
+// The precompiled `core` carries unwind tables that name `rust_eh_personality`; with
+// panics aborting, nothing unwinds through it. A local (hidden) definition satisfies the
+// reference without exporting anything.
+#[cfg(not(test))]
+core::arch::global_asm!(
+    ".globl rust_eh_personality",
+    ".hidden rust_eh_personality",
+    ".set rust_eh_personality, {abort}",
+    abort = sym eh_personality,
+);
+
+#[cfg(not(test))]
+extern "C" fn eh_personality() -> ! {
+    // SAFETY: as in `panic`.
+    unsafe { libc::abort() }
+}

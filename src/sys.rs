@@ -10,7 +10,7 @@
 //! way glibc 2.36 keeps its own: a call that may block runs with the thread's
 //! cancellation type switched to asynchronous for the duration of the system call
 //! ([`cancellable`]), and a single-threaded process skips the switch, as glibc's
-//! `SINGLE_THREAD_P` does.
+//! `SINGLE_THREAD_P` does ([`crate::clib`] says how each C library is asked).
 
 use core::ffi::{CStr, c_char, c_int, c_long, c_uint, c_void};
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -129,8 +129,6 @@ macro_rules! args {
 pub(crate) use args;
 
 unsafe extern "C" {
-    /// glibc's public "no thread was ever created" flag (since 2.32).
-    static __libc_single_threaded: core::ffi::c_char;
     fn pthread_setcanceltype(ty: c_int, old: *mut c_int) -> c_int;
     fn pthread_testcancel();
 }
@@ -149,12 +147,7 @@ pub struct FOwnerEx {
     pub pid: c_int,
 }
 
-/// No thread was ever created (glibc's flag): nobody can cancel this one.
-#[inline(always)]
-pub fn single_threaded() -> bool {
-    // SAFETY: a plain byte read of a glibc global that only ever goes 1 -> 0.
-    unsafe { core::ptr::read_volatile(&raw const __libc_single_threaded) != 0 }
-}
+pub use crate::clib::single_threaded;
 
 /// Runs `f` (one blocking system call) as a pthread cancellation point.
 ///
@@ -233,14 +226,14 @@ impl Next {
 /// switches the cancellation type with glibc's internal, inline code; [`cancellable`]
 /// would call `pthread_setcanceltype` twice (about 50 instructions). Resolved by the
 /// constructor only (dlsym is not async-signal-safe); before it ran, [`cancellable`].
-pub static GLIBC_WRITE: Next = Next::new(c"write");
-pub static GLIBC_WRITEV: Next = Next::new(c"writev");
-pub static GLIBC_SEND: Next = Next::new(c"send");
-pub static GLIBC_SENDTO: Next = Next::new(c"sendto");
-pub static GLIBC_SENDMSG: Next = Next::new(c"sendmsg");
+pub static LIBC_WRITE: Next = Next::new(c"write");
+pub static LIBC_WRITEV: Next = Next::new(c"writev");
+pub static LIBC_SEND: Next = Next::new(c"send");
+pub static LIBC_SENDTO: Next = Next::new(c"sendto");
+pub static LIBC_SENDMSG: Next = Next::new(c"sendmsg");
 /// The same for the creation and close paths' shortcut (see `exports::untouched`).
-pub static GLIBC_ACCEPT4: Next = Next::new(c"accept4");
-pub static GLIBC_CLOSE: Next = Next::new(c"close");
+pub static LIBC_ACCEPT4: Next = Next::new(c"accept4");
+pub static LIBC_CLOSE: Next = Next::new(c"close");
 
 pub type WriteFn = unsafe extern "C" fn(c_int, *const c_void, usize) -> isize;
 pub type WritevFn = unsafe extern "C" fn(c_int, *const libc::iovec, c_int) -> isize;
@@ -251,11 +244,20 @@ pub type SendmsgFn = unsafe extern "C" fn(c_int, *const libc::msghdr, c_int) -> 
 pub type Accept4Fn = unsafe extern "C" fn(c_int, *mut sockaddr, *mut socklen_t, c_int) -> c_int;
 pub type CloseFn = unsafe extern "C" fn(c_int) -> c_int;
 
-/// A glibc call's result: -1 and errno, or the count.
-fn from_glibc(r: isize) -> SysResult<usize> {
+/// Calls the C library's function `call` as the raw layer would the system call: its
+/// result as -1 and errno, or the count, with the caller's errno left as it was (this
+/// layer never touches errno: a failure the shim recovers from, such as the ENOTSOCK of
+/// MSG_NOSIGNAL on a pipe, must not show in the caller's errno).
+fn from_libc(call: impl FnOnce() -> isize) -> SysResult<usize> {
+    // SAFETY: the calling thread's errno.
+    let errno = unsafe { libc::__errno_location() };
+    // SAFETY: as above.
+    let saved = unsafe { *errno };
+    let r = call();
     if r < 0 {
-        // SAFETY: glibc's thread-local errno, just set by the call.
-        Err(Errno(unsafe { *libc::__errno_location() }))
+        // SAFETY: as above; the call has just set it.
+        let e = unsafe { errno.replace(saved) };
+        Err(Errno(e))
     } else {
         Ok(r as usize)
     }
@@ -309,8 +311,7 @@ pub fn close_now(fd: c_int) -> SysResult<()> {
 /// Acts on a pending cancellation request now (pthread_testcancel), in a process that
 /// has threads; nothing otherwise.
 pub fn testcancel() {
-    // SAFETY: as in `cancellable`.
-    if unsafe { core::ptr::read_volatile(&raw const __libc_single_threaded) } == 0 {
+    if !single_threaded() {
         // SAFETY: no arguments; acts only on this thread.
         unsafe { pthread_testcancel() };
     }
@@ -404,7 +405,7 @@ pub fn getsockopt_int(fd: c_int, level: c_int, name: c_int) -> SysResult<c_int> 
 }
 
 /// The write-type system calls, cancellation points: the bare call while the process is
-/// single-threaded, else glibc's own function (see [`GLIBC_WRITE`]) or, before the
+/// single-threaded, else glibc's own function (see [`LIBC_WRITE`]) or, before the
 /// constructor found it, the call under [`cancellable`]. The threaded part is out of
 /// line, so that the single-threaded one stays a load, a test and the system call.
 macro_rules! write_call {
@@ -427,7 +428,7 @@ macro_rules! write_call {
                 // SAFETY: the kernel validates the pointers.
                 0 => cancellable_threaded(move || unsafe { raw($nr, args!($($a),*)) }),
                 // SAFETY: the address dlsym gave for this function, which has this type.
-                f => from_glibc(unsafe { core::mem::transmute::<usize, $fty>(f)($($a),*) }),
+                f => from_libc(|| unsafe { core::mem::transmute::<usize, $fty>(f)($($a),*) }),
             }
         }
     };
@@ -436,25 +437,25 @@ macro_rules! write_call {
 write_call!(
     /// # Safety
     /// `buf` must be valid for `len` bytes or the kernel answers EFAULT.
-    write, write_threaded, libc::SYS_write, GLIBC_WRITE, WriteFn,
+    write, write_threaded, libc::SYS_write, LIBC_WRITE, WriteFn,
     (fd: c_int, buf: *const c_void, len: usize)
 );
 write_call!(
     /// # Safety
     /// `iov` is passed to the kernel, which checks it.
-    writev, writev_threaded, libc::SYS_writev, GLIBC_WRITEV, WritevFn,
+    writev, writev_threaded, libc::SYS_writev, LIBC_WRITEV, WritevFn,
     (fd: c_int, iov: *const libc::iovec, cnt: c_int)
 );
 write_call!(
     /// # Safety
     /// Pointers are passed to the kernel, which checks them.
-    sendto, sendto_threaded, libc::SYS_sendto, GLIBC_SENDTO, SendtoFn,
+    sendto, sendto_threaded, libc::SYS_sendto, LIBC_SENDTO, SendtoFn,
     (fd: c_int, buf: *const c_void, len: usize, flags: c_int, to: *const sockaddr, tolen: socklen_t)
 );
 write_call!(
     /// # Safety
     /// `msg` is passed to the kernel, which checks it.
-    sendmsg, sendmsg_threaded, libc::SYS_sendmsg, GLIBC_SENDMSG, SendmsgFn,
+    sendmsg, sendmsg_threaded, libc::SYS_sendmsg, LIBC_SENDMSG, SendmsgFn,
     (fd: c_int, msg: *const libc::msghdr, flags: c_int)
 );
 

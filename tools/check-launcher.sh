@@ -190,12 +190,31 @@ fi
 
 echo "== musl"
 if command -v musl-gcc >/dev/null 2>&1 && musl-gcc -std=c11 -O1 $src/net.c -o "$t/musl"; then
-    check "musl program (musl-gcc)" 1 ': not reachable: linked with musl \(interpreter /lib/ld-musl-x86_64.so.1\) while libsockshim is built for glibc' -- "$t/musl"
+    # A launcher with only the glibc build beside it (an install without the musl one).
+    mkdir -p "$t/glibc-only/bin" "$t/glibc-only/lib"
+    cp "$L" "$t/glibc-only/bin/sockshim"
+    ln -s "$PWD/target/release/libsockshim.so" "$t/glibc-only/lib/libsockshim.so.0"
+    L_both=$L L=$t/glibc-only/bin/sockshim
+    check "musl program (musl-gcc), no musl build" 1 ': not reachable: linked with musl \(interpreter /lib/ld-musl-x86_64.so.1\) while libsockshim is built for glibc' -- "$t/musl"
     expect "musl program natively runs" 0 '^mapped=no' -- "$t/musl"
     # What musl's dynamic linker does with a glibc library in LD_PRELOAD: it fails to
     # load it and refuses to start the program (the warning came first).
     expect "musl program under the launcher: warning, then musl's loader refuses the glibc library" 127 \
         '^sockshim: warning: libsockshim will not reach .*musl: linked with musl' 'Error (loading|relocating)' '!mapped=yes' -- "$L" "$t/musl"
+    L=$L_both
+    # With the musl build in ../lib/musl (make musl-lib) the launcher takes it for a musl
+    # program, and the glibc one for everything else.
+    if ! why=$(tools/need-musl.sh); then
+        skip "musl program, musl build present" "$why"
+    elif make --no-print-directory musl-lib >"$t/musl-build.log" 2>&1; then
+        check "musl program, musl build present" 0 ': reachable: dynamically linked with musl, as libsockshim is' \
+            'library: .*x86_64-unknown-linux-musl/release/libsockshim.so' -- "$t/musl"
+        expect "musl program under the launcher gets the musl build" 0 '^mapped=yes' '!Error' -- "$L" "$t/musl"
+        check "glibc program, musl build present: still the glibc build" 0 ': reachable: dynamically linked with glibc' \
+            'library: .*/target/release/libsockshim.so' -- "$t/net"
+    else
+        bad "the musl build (make musl-lib)" "$(tail -n 20 "$t/musl-build.log")"
+    fi
 else
     skip "musl program" "musl-gcc is not available, and musl-tools could not be installed (root and apt-get needed)"
 fi

@@ -74,6 +74,8 @@ stage "Benchmarks, smoke run (each benchmark once, briefly; figures: make bench)
 stage "Reliability (CI-sized): storms, fork/exec, churn, fuzzer, limits, ASan/UBSan, valgrind, Miri" \
     bash c-tests/stress/run.sh --ci
 
+stage "musl: the conformance report and the reliability storms in musl programs" bash tools/check-musl.sh
+
 stage "Real programs under the shim" bash c-tests/real/run.sh
 
 stage "BSD code built against sockshim: nanomsg, libmicrohttpd, zeromq and their own test suites" \

@@ -41,6 +41,11 @@
 #ifndef SOCKSHIM_LIB_REL
 #define SOCKSHIM_LIB_REL "../lib/libsockshim.so.0"
 #endif
+/* The build for musl programs (SPEC.md "Platforms"), used when the program is linked
+ * with musl and the file exists: "../lib/musl/libsockshim.so.0" in the build tree. */
+#ifndef SOCKSHIM_MUSL_LIB_REL
+#define SOCKSHIM_MUSL_LIB_REL "../lib/musl/libsockshim.so.0"
+#endif
 #ifndef SOCKSHIM_VERSION
 #define SOCKSHIM_VERSION "unknown"
 #endif
@@ -112,9 +117,10 @@ static void set(const char *name, const char *value)
     if (setenv(name, value, 1) != 0) die("cannot set the environment: %s", strerror(errno));
 }
 
-/* The library's absolute path, from this executable's own location: 0, or -1 with the
- * reason in err. */
-static int find_library(char out[PATH_MAX], char *err, size_t errlen)
+/* The library's absolute path, from this executable's own location (for a program
+ * linked with musl, `musl`, the musl build when it is there): 0, or -1 with the reason
+ * in err. */
+static int find_library(char out[PATH_MAX], char *err, size_t errlen, int musl)
 {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -130,7 +136,8 @@ static int find_library(char out[PATH_MAX], char *err, size_t errlen)
     }
     slash[1] = '\0';
     char joined[2 * PATH_MAX];
-    sfmt(joined, sizeof joined, "%s%s", self, SOCKSHIM_LIB_REL);
+    sfmt(joined, sizeof joined, "%s%s", self, SOCKSHIM_MUSL_LIB_REL);
+    if (!musl || realpath(joined, out) == NULL) sfmt(joined, sizeof joined, "%s%s", self, SOCKSHIM_LIB_REL);
     if (realpath(joined, out) == NULL) {
         sfmt(err, errlen, "cannot find the library %s", joined);
         return -1;
@@ -143,10 +150,10 @@ static int find_library(char out[PATH_MAX], char *err, size_t errlen)
     return 0;
 }
 
-static void library_path(char out[PATH_MAX])
+static void library_path(char out[PATH_MAX], int musl)
 {
     char err[2 * PATH_MAX + 64];
-    if (find_library(out, err, sizeof err) != 0) die("%s", err);
+    if (find_library(out, err, sizeof err, musl) != 0) die("%s", err);
 }
 
 /* Is `word` (not NUL-terminated) the file `lib` is? (Any path to it: a second copy of
@@ -599,10 +606,10 @@ struct library {
     struct elfinfo elf;
 };
 
-static void load_library(struct library *lib)
+static void load_library(struct library *lib, int musl)
 {
     memset(lib, 0, sizeof *lib);
-    if (find_library(lib->path, lib->error, sizeof lib->error) != 0) return;
+    if (find_library(lib->path, lib->error, sizeof lib->error, musl) != 0) return;
     int fd = open(lib->path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
@@ -1096,10 +1103,24 @@ static enum verdict check_program(const char *name, const struct library *lib, s
     return verdict_of(r);
 }
 
+/* Is the program `name` (found as execvp would) an ELF file linked with musl? */
+static int linked_with_musl(const char *name)
+{
+    char path[PATH_MAX];
+    struct elfinfo info;
+    struct stat st;
+    if (resolve(name, path) != 0) return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    int ok = fstat(fd, &st) == 0 && parse_elf(fd, (uint64_t)st.st_size, &info) == 0;
+    close(fd);
+    return ok && info.libc == LIBC_MUSL;
+}
+
 static int run_check(const char *name, int quiet)
 {
     struct library lib;
-    load_library(&lib);
+    load_library(&lib, linked_with_musl(name));
     static struct report r;
     char shown[2 * PATH_MAX + 8];
     enum verdict v = check_program(name, &lib, &r, shown, sizeof shown);
@@ -1121,7 +1142,7 @@ static int run_check(const char *name, int quiet)
 static void warn_if_unreachable(const char *name)
 {
     struct library lib;
-    load_library(&lib);
+    load_library(&lib, linked_with_musl(name));
     static struct report r;
     char shown[2 * PATH_MAX + 8];
     if (check_program(name, &lib, &r, shown, sizeof shown) == NOT_REACHABLE)
@@ -1231,7 +1252,7 @@ static int run_status(const char *pid, int quiet)
     comm[strcspn(comm, "\n")] = '\0';
 
     struct library lib;
-    load_library(&lib);
+    load_library(&lib, 0);
     struct stat lst;
     int have_lib = lib.ok && stat(lib.path, &lst) == 0;
 
@@ -1412,7 +1433,7 @@ int main(int argc, char **argv)
     if (check) return run_check(argv[i], quiet);
 
     char lib[PATH_MAX];
-    library_path(lib);
+    library_path(lib, linked_with_musl(argv[i]));
     append_preload(lib);
     if (nosigpipe) set("SOCKSHIM_NOSIGPIPE", "1");
     if (cloexec) set("SOCKSHIM_CLOEXEC", "1");

@@ -243,7 +243,7 @@ static void *churner(void *p)
             if (dup3(sv[0], base + i, (x >> (20 + i)) & 1 ? O_CLOEXEC : 0) != base + i)
                 FAIL("dup3 into %d: %s", base + i, strerror(errno));
         expect_state(base + n - 1, nosig, "dup3 copy");
-        if (close_range((unsigned)base, (unsigned)(base + BLOCK - 3), 0) != 0) FAIL("close_range: %s", strerror(errno));
+        if (h_close_range((unsigned)base, (unsigned)(base + BLOCK - 3), 0) != 0) FAIL("close_range: %s", strerror(errno));
         for (int i = 0; i < n; i++)
             if (dup2(pp[1], base + i) != base + i) FAIL("dup2 pipe into %d: %s", base + i, strerror(errno));
         expect_epipe(base + (int)((x >> 40) % (uint64_t)n), how & 1, 1, -1, -1, "pipe in numbers close_range freed");
@@ -263,14 +263,14 @@ static void *churner(void *p)
         expect_epipe(base, (how + 2) % N_CALLS, 1, src.file, src.pr, "plain socket copied over a socket");
         if (dup2(sv[0], base) != base) FAIL("dup2: %s", strerror(errno));
         expect_epipe(base, (how + 3) % N_CALLS, !nosig, src.file, src.pr, "socket copied back");
-        close_range((unsigned)base, (unsigned)(base + BLOCK - 3), 0);
+        h_close_range((unsigned)base, (unsigned)(base + BLOCK - 3), 0);
 
         close(plain[0]);
         close(d);
         /* close_range of a single low number: another thread's socket() may take the
          * number at once, and must keep the state it was made with */
         if ((x >> 50) & 1)
-            close_range((unsigned)sv[0], (unsigned)sv[0], 0);
+            h_close_range((unsigned)sv[0], (unsigned)sv[0], 0);
         else
             close(sv[0]);
         close(pp[1]);

@@ -12,6 +12,7 @@
 #define SOCKSHIM_STRESS_COMMON_H
 
 #include <sockshim.h>
+#include "../libc_compat.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

@@ -52,7 +52,7 @@ typedef ssize_t (*writev_f)(int, const struct iovec *, int);
 typedef ssize_t (*send_f)(int, const void *, size_t, int);
 typedef ssize_t (*sendto_f)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
 typedef ssize_t (*sendmsg_f)(int, const struct msghdr *, int);
-typedef int (*sendmmsg_f)(int, struct mmsghdr *, unsigned, int);
+typedef int (*sendmmsg_f)(int, struct mmsghdr *, unsigned, H_SENDMMSG_FLAGS);
 typedef ssize_t (*sendfile_f)(int, int, off_t *, size_t);
 typedef ssize_t (*splice_f)(int, off_t *, int, off_t *, size_t, unsigned);
 typedef int (*dup_f)(int);
@@ -960,8 +960,8 @@ static int one(long index)
             rep->mismatched[c.which]++;
             note_mismatch("call %ld %s on %s/%s: sockshim %ld/%s sigpipe %d len %s%u queue %d nosig %d; native %ld/%s "
                           "sigpipe %d len %s%u queue %d",
-                          index, d, kind(fd_in(&W[0], c.fd)), kind(fd_in(&W[1], c.fd)), s.r, s.err ? strerrorname_np(s.err) : "-", s.sigs, s.has_len ? "" : "-", s.len,
-                          s.queue, s.nosig, n.r, n.err ? strerrorname_np(n.err) : "-", n.sigs, n.has_len ? "" : "-",
+                          index, d, kind(fd_in(&W[0], c.fd)), kind(fd_in(&W[1], c.fd)), s.r, s.err ? h_errname(s.err) : "-", s.sigs, s.has_len ? "" : "-", s.len,
+                          s.queue, s.nosig, n.r, n.err ? h_errname(n.err) : "-", n.sigs, n.has_len ? "" : "-",
                           n.len, n.queue);
         }
     }

@@ -236,10 +236,10 @@ static void t_close_shutdown(int use_shutdown)
         for (int i = 0; i < NW; i++)
             if (w[i].done && (w[i].r != -1 || w[i].e != want))
                 FAIL("shutdown(SHUT_RD): %s returned %d (%s), expected %s (%s personality)", wname[w[i].how], w[i].r,
-                     strerror(w[i].e), strerrorname_np(want), netbsd ? "netbsd" : "linux");
-        printf("  shutdown(SHUT_RD) with %d waiters: all woke in %.1f ms with %s\n", NW, worst, strerrorname_np(want));
+                     strerror(w[i].e), h_errname(want), netbsd ? "netbsd" : "linux");
+        printf("  shutdown(SHUT_RD) with %d waiters: all woke in %.1f ms with %s\n", NW, worst, h_errname(want));
         snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "shutdown woke %d/%d (%s); ", woke, NW,
-                 strerrorname_np(want));
+                 h_errname(want));
     } else {
         /* Linux: a blocked accept keeps its reference to the listener and sleeps on */
         if (woke != 0)

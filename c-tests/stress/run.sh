@@ -23,17 +23,20 @@ esac
 ONLY=${ONLY:-}
 want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 
-B=build/stress/$SIZE # per size, so that a --long run and make test can run side by side
+# Another C library (tools/check-musl.sh): STRESS_NAME names the build directory,
+# STRESS_LIB/STRESS_LIBDIR the library, STRESS_CFLAGS are added, CC compiles, and
+# STRESS_PRELOAD=1 also preloads the library into every program it runs.
+B=build/stress/${STRESS_NAME:-$SIZE} # per size, so that a --long run and make test can run side by side
 LOGS=$B/logs
 mkdir -p "$B" "$LOGS"
 rm -f "$LOGS"/*.log "$B"/results.tsv "$B"/vg.*.log
-LIB=$TOP/target/release/libsockshim.so
-LIBDIR=$TOP/build/lib
+LIB=${STRESS_LIB:-$TOP/target/release/libsockshim.so}
+LIBDIR=${STRESS_LIBDIR:-$TOP/build/lib}
 LAUNCHER=$TOP/build/bin/sockshim
 WARN="-Wall -Wextra -Wpedantic -Werror"
 # Native against interposed (preloaded or linked into the program): the names of
 # <sockshim.h> without its binding.
-CFLAGS="-std=c11 -D_GNU_SOURCE -DSOCKSHIM_NO_BINDING -O2 -g $WARN -Iinclude"
+CFLAGS="-std=c11 -D_GNU_SOURCE -DSOCKSHIM_NO_BINDING -O2 -g $WARN -Iinclude ${STRESS_CFLAGS:-}"
 LINK="-L$LIBDIR -lsockshim -Wl,-rpath,$LIBDIR -lpthread -ldl"
 RESULTS=$B/results.tsv
 T0=$(date +%s)
@@ -53,6 +56,8 @@ run() {
     local log="$LOGS/$label.log" t0 rc
     t0=$(date +%s.%N)
     echo "-- $label: $*"
+    # (only into this suite's own programs: env, the launcher... use another C library)
+    if [ "${STRESS_PRELOAD:-0}" = 1 ] && [[ $1 == "$B"/* ]]; then set -- env LD_PRELOAD="$LIB" "$@"; fi
     timeout --kill-after=10 "$limit" "$@" >"$log" 2>&1
     rc=$?
     local took

@@ -4,7 +4,7 @@
  * THREADS threads wait in paccept() on one listener, each with its own temporary mask,
  * while client threads connect without pause (each connection sends a unique 32-bit id)
  * and the main thread queues real-time signals at the waiting threads with
- * pthread_sigqueue(). Real-time signals queue instead of merging, and each carries its
+ * pthread_sigqueue() (h_thread_sigqueue). Real-time signals queue instead of merging, and each carries its
  * sequence number, so every signal can be followed from send to handler:
  *
  *   A = SIGRTMIN+3, B = SIGRTMIN+4  handlers without SA_RESTART
@@ -76,6 +76,7 @@ struct thr {
     sigset_t own; /* the thread's mask outside paccept */
     int closed;   /* own mask blocks A, B and R (signals sent meanwhile are pending at entry) */
     pthread_t th;
+    pid_t tid; /* atomic: gettid() in the thread, once it runs */
     long accepted, eintr, eagain, other_err, mask_bad, bad_id, eintr_no_handler, restart_violation,
         clause5_violation, calls;
     int last_errno;
@@ -151,6 +152,7 @@ static void *server(void *p)
 {
     struct thr *t = p;
     self = t->idx;
+    __atomic_store_n(&t->tid, gettid(), __ATOMIC_SEQ_CST);
     const sigset_t *own = &t->own;
     pthread_sigmask(SIG_SETMASK, own, NULL);
     for (;;) {
@@ -302,7 +304,8 @@ static int send_signal(int t, int k)
     union sigval v;
     v.sival_int = seq;
     for (int tries = 0; tries < 1000; tries++) {
-        int e = pthread_sigqueue(T[t].th, sig_of[k], v);
+        pid_t tid = __atomic_load_n(&T[t].tid, __ATOMIC_SEQ_CST);
+        int e = tid ? h_thread_sigqueue(T[t].th, tid, sig_of[k], v) : EAGAIN;
         if (e == 0) {
             nsent++;
             return seq;

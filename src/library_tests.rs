@@ -93,9 +93,9 @@ fn exported_symbol_set_is_exact() {
     want.extend(["paccept".to_string(), "sockshim_version".to_string()]);
     want.sort();
     assert_eq!(got, want);
-    let mut entry: Vec<&str> = sockshim::exports::ENTRY_POINTS
+    let mut entry: Vec<&str> = crate::exports::ENTRY_POINTS
         .iter()
-        .chain(sockshim::exports::ARCH_ENTRY_POINTS)
+        .chain(crate::exports::ARCH_ENTRY_POINTS)
         .copied()
         .collect();
     entry.sort();
