@@ -201,7 +201,7 @@ unsafe fn accept4_plain(
             sys::raw(libc::SYS_accept4, sys::args!(s, addr, addrlen, flags))
         })),
         // SAFETY: the address dlsym gave for "accept4", which has this type.
-        Plain::Glibc(f) => Some(unsafe {
+        Plain::Libc(f) => Some(unsafe {
             core::mem::transmute::<usize, sys::Accept4Fn>(f)(s, addr, addrlen, flags)
         }),
         Plain::No => None,
@@ -262,7 +262,7 @@ pub unsafe extern "C" fn write(fd: c_int, buf: *const c_void, n: usize) -> isize
             // SAFETY: the kernel checks `buf`.
             return size(unsafe { sys::raw(libc::SYS_write, sys::args!(fd, buf, n)) });
         }
-        Plain::Glibc(f) => {
+        Plain::Libc(f) => {
             // SAFETY: the address dlsym gave for "write", which has this type.
             return unsafe { core::mem::transmute::<usize, sys::WriteFn>(f)(fd, buf, n) };
         }
@@ -278,10 +278,10 @@ enum Plain {
     /// No descriptor ever had no-SIGPIPE (nothing to convert) and the process never had
     /// a second thread (nobody to cancel this one): the bare system call.
     Bare,
-    /// A multi-threaded process and a descriptor without no-SIGPIPE: glibc's own
+    /// A multi-threaded process and a descriptor without no-SIGPIPE: the C library's own
     /// function (a tail call), a cancellation point exactly as without the shim, at
-    /// glibc's cost ([`sys::LIBC_WRITE`]).
-    Glibc(usize),
+    /// its cost ([`sys::LIBC_WRITE`]; glibc only, [`crate::clib::PLAIN_FUNCTIONS`]).
+    Libc(usize),
     /// The tracked path.
     No,
 }
@@ -295,31 +295,31 @@ fn untouched() -> bool {
 }
 
 /// For a call that [`untouched`] lets through: the bare system call while the process
-/// is single-threaded (nobody to cancel this thread), glibc's own function otherwise (a
+/// is single-threaded (nobody to cancel this thread), the C library's own function otherwise (a
 /// cancellation point exactly as without the shim), or the tracked path before the
 /// constructor found it.
 #[inline(always)]
-fn plain_call(glibc: &sys::Next) -> Plain {
+fn plain_call(next: &sys::Next) -> Plain {
     if sys::single_threaded() {
         return Plain::Bare;
     }
-    match glibc.resolved() {
+    match next.resolved() {
         0 => Plain::No,
-        f => Plain::Glibc(f),
+        f => Plain::Libc(f),
     }
 }
 
 #[inline(always)]
-fn plain_path(glibc: &sys::Next, fd: c_int) -> Plain {
+fn plain_path(next: &sys::Next, fd: c_int) -> Plain {
     let untracked = !crate::table::NOSIGPIPE.any();
     if sys::single_threaded() {
         if untracked {
             return Plain::Bare;
         }
     } else if untracked || !crate::table::NOSIGPIPE.get(fd) {
-        let f = glibc.resolved();
+        let f = next.resolved();
         if f != 0 {
-            return Plain::Glibc(f);
+            return Plain::Libc(f);
         }
     }
     Plain::No
@@ -345,7 +345,7 @@ pub unsafe extern "C" fn writev(fd: c_int, iov: *const libc::iovec, iovcnt: c_in
             // SAFETY: the kernel checks `iov`.
             return size(unsafe { sys::raw(libc::SYS_writev, sys::args!(fd, iov, iovcnt)) });
         }
-        Plain::Glibc(f) => {
+        Plain::Libc(f) => {
             // SAFETY: the address dlsym gave for "writev", which has this type.
             return unsafe { core::mem::transmute::<usize, sys::WritevFn>(f)(fd, iov, iovcnt) };
         }
@@ -375,7 +375,7 @@ pub unsafe extern "C" fn send(fd: c_int, buf: *const c_void, n: usize, flags: c_
             // SAFETY: the kernel checks `buf`.
             return size(unsafe { sys::raw(libc::SYS_sendto, sys::args!(fd, buf, n, flags)) });
         }
-        Plain::Glibc(f) => {
+        Plain::Libc(f) => {
             // SAFETY: the address dlsym gave for "send", which has this type.
             return unsafe { core::mem::transmute::<usize, sys::SendFn>(f)(fd, buf, n, flags) };
         }
@@ -588,7 +588,7 @@ pub extern "C" fn close(fd: c_int) -> c_int {
                 // SAFETY: no pointers.
                 return fd_ret(unsafe { sys::raw(libc::SYS_close, sys::args!(fd)) });
             }
-            Plain::Glibc(f) => {
+            Plain::Libc(f) => {
                 // SAFETY: the address dlsym gave for "close", which has this type.
                 return unsafe { core::mem::transmute::<usize, sys::CloseFn>(f)(fd) };
             }
@@ -878,7 +878,7 @@ pub fn own_exec_functions() -> (usize, usize, usize) {
     )
 }
 
-/// glibc's functions that the plain paths call in a multi-threaded process (write,
+/// The C library's functions that the plain paths call in a multi-threaded process (write,
 /// writev, send, sendto, sendmsg, accept4, close), with this library's own of the same
 /// name, for the constructor ([`sys::LIBC_WRITE`]).
 pub fn own_plain_functions() -> [(&'static sys::Next, usize); 7] {
