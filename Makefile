@@ -126,12 +126,12 @@ MUSL_LIB     = target/$(MUSL_TARGET)/release/libsockshim.so
 MUSL        := $(BUILD)/musl
 MUSL_LIBLINK := $(LIBLINK)/musl
 MUSL_CC     ?= musl-gcc
-RUST_GCC_LD  = $(shell rustc --print sysroot)/lib/rustlib/$(shell rustc -vV | sed -n 's/^host: //p')/bin/gcc-ld
+RUST_GCC_LD  = $(dir $(shell rustc --print target-libdir))bin/gcc-ld
 # musl-gcc sees musl's headers only; the suite also includes the kernel's (linux/, asm/).
 MUSL_CFLAGS  = $(CFLAGS_TEST) -isystem $(MUSL)/kernel-include
 MUSL_BINS   := $(MUSL)/conformance-native $(MUSL)/conformance-linked
 
-.PHONY: musl musl-lib musl-report
+.PHONY: musl musl-lib musl-report install-musl
 musl: $(MUSL_LIBLINK)/libsockshim.so.0 $(MUSL_BINS)
 musl-lib: $(MUSL_LIBLINK)/libsockshim.so.0
 
@@ -193,16 +193,24 @@ install: lib $(BUILD)/install/sockshim
 	    $(call PC_SUBST,$(PREFIX),$(LIBDIR),$(INCLUDEDIR),) $$pc.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/$$pc.pc; \
 	    chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/$$pc.pc; done
 
+# The build for musl programs, where the installed launcher looks for it ($(LIBDIR)/musl).
+install-musl: musl-lib
+	install -d $(DESTDIR)$(LIBDIR)/musl
+	install -m 0755 $(MUSL_LIB) $(DESTDIR)$(LIBDIR)/musl/libsockshim.so.$(VERSION)
+	ln -sf libsockshim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/musl/libsockshim.so.0
+	ln -sf libsockshim.so.0 $(DESTDIR)$(LIBDIR)/musl/libsockshim.so
+
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsockshim.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsockshim.so.0 \
 	      $(DESTDIR)$(LIBDIR)/libsockshim.so $(DESTDIR)$(INCLUDEDIR)/sockshim.h \
+	      $(addprefix $(DESTDIR)$(LIBDIR)/musl/,libsockshim.so.$(VERSION) libsockshim.so.0 libsockshim.so) \
 	      $(DESTDIR)$(PKGCONFIGDIR)/sockshim.pc $(DESTDIR)$(PKGCONFIGDIR)/sockshim-overlay.pc \
 	      $(DESTDIR)$(BINDIR)/sockshim $(DESTDIR)$(MANDIR)/man1/sockshim.1 \
 	      $(DESTDIR)$(MANDIR)/man3/paccept.3 $(DESTDIR)$(MANDIR)/man3/sockshim.3 \
 	      $(DESTDIR)$(MANDIR)/man7/sockshim.7 \
 	      $(DESTDIR)$(INCLUDEDIR)/sockshim/bind.h $(addprefix $(DESTDIR)$(INCLUDEDIR)/sockshim/overlay/,$(OVERLAY))
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/sockshim/overlay/sys $(DESTDIR)$(INCLUDEDIR)/sockshim/overlay \
-	       $(DESTDIR)$(INCLUDEDIR)/sockshim 2>/dev/null
+	       $(DESTDIR)$(INCLUDEDIR)/sockshim $(DESTDIR)$(LIBDIR)/musl 2>/dev/null
 
 clean:
 	$(CARGO) clean

@@ -4,7 +4,7 @@
 Runs the conformance suite in nine configurations and prints, per source document,
 what every clause case observed:
 
-    native Linux      build/conformance-native, no sockshim
+    native <libc>     build/conformance-native, no sockshim (native glibc, native musl)
     linked            build/conformance-linked (-lsockshim), SOCKSHIM_PERSONALITY=linux
     preloaded         LD_PRELOAD=<lib> build/conformance-native, SOCKSHIM_PERSONALITY=linux
     library           build/conformance-library: the suite in a shared library compiled
@@ -63,7 +63,7 @@ sockshim conformance report
 Every case checks one clause of a source document, in its own child process (all
 descriptors >= 3 closed, own process group, timeout), on the real kernel over loopback.
 
-Columns   native Linux = the test binary without sockshim (for reference only);
+Columns   native = the test binary without sockshim, for reference only (its C library);
           linked = built with -lsockshim; preloaded = LD_PRELOAD=libsockshim.so;
           library = the suite in a shared library compiled against <sockshim.h>, loaded
           by a program that does not link sockshim (glibc first in its lookup scope);
@@ -152,6 +152,9 @@ def main():
     SHIM_CONFIGS = [c[0] for c in CONFIGS if c[3] is not None]
     PERSONALITY_CONFIGS = {p: [c[0] for c in CONFIGS if c[3] == p] for p in ("linux", "netbsd")}
     platform = args.platform or f"{os.uname().machine} glibc"
+    # the reference column is named for the C library the binaries are built with
+    native_title = f"native {platform.split()[-1]}"
+    CONFIGS = [(c[0], native_title, *c[2:]) if c[0] == "native" else c for c in CONFIGS]
     for what, path in [("--lib", lib)] + [("--" + k, v) for k, v in binaries.items()]:
         if not os.path.exists(path):
             print(f"report.py: {what} {path} does not exist", file=sys.stderr)
@@ -253,7 +256,7 @@ def main():
             flag = "" if all(o == exp for o in obs) else f" (expected: {words.get(exp, exp)}!)"
             parts.append(f"{pers} personality {desc}{flag}")
         nat = results["native"][c["id"]]["observed"]
-        parts.append(f"native Linux {words.get(nat, nat)}")
+        parts.append(f"{native_title} {words.get(nat, nat)}")
         print(f"- {c['id']} ({c['source']}): " + "; ".join(parts) + ".")
         print(f"    {c['clause']}")
 

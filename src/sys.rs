@@ -176,7 +176,7 @@ fn cancellable_threaded<T>(f: impl FnOnce() -> T) -> T {
     r
 }
 
-/// A function of the next library (glibc), resolved once.
+/// A function of the next library (the C library), resolved once.
 pub struct Next {
     name: &'static CStr,
     ptr: AtomicUsize,
@@ -219,13 +219,15 @@ impl Next {
 }
 
 // ---------------------------------------------------------------------------------
-// glibc's own write, writev, send, sendto and sendmsg
+// The C library's own write, writev, send, sendto and sendmsg (glibc only)
 
 /// In a multi-threaded process the write paths make their plain system call through
-/// glibc's own function, which is a cancellation point exactly as without the shim and
-/// switches the cancellation type with glibc's internal, inline code; [`cancellable`]
-/// would call `pthread_setcanceltype` twice (about 50 instructions). Resolved by the
-/// constructor only (dlsym is not async-signal-safe); before it ran, [`cancellable`].
+/// the C library's own function, which is a cancellation point exactly as without the
+/// shim and switches the cancellation type with the C library's internal, inline code;
+/// [`cancellable`] would call `pthread_setcanceltype` twice (about 50 instructions).
+/// Resolved by the constructor only (dlsym is not async-signal-safe), and only where
+/// those functions are the plain system call (`clib::PLAIN_FUNCTIONS`: glibc, not musl);
+/// otherwise, and before the constructor ran, [`cancellable`].
 pub static LIBC_WRITE: Next = Next::new(c"write");
 pub static LIBC_WRITEV: Next = Next::new(c"writev");
 pub static LIBC_SEND: Next = Next::new(c"send");
@@ -405,8 +407,8 @@ pub fn getsockopt_int(fd: c_int, level: c_int, name: c_int) -> SysResult<c_int> 
 }
 
 /// The write-type system calls, cancellation points: the bare call while the process is
-/// single-threaded, else glibc's own function (see [`LIBC_WRITE`]) or, before the
-/// constructor found it, the call under [`cancellable`]. The threaded part is out of
+/// single-threaded, else the C library's own function (see [`LIBC_WRITE`]) or, where
+/// there is none to use, the call under [`cancellable`]. The threaded part is out of
 /// line, so that the single-threaded one stays a load, a test and the system call.
 macro_rules! write_call {
     ($(#[$doc:meta])* $name:ident, $threaded:ident, $nr:expr, $next:expr, $fty:ty,

@@ -72,5 +72,21 @@ set +e
 "$bin/sockshim" --no-such-option true 2>/dev/null; test $? -eq 125 || exit 1
 set -e
 
+# The musl build (make install-musl) in $(LIBDIR)/musl: the installed launcher takes it
+# for a musl program, with the same policies (SPEC.md "Platforms").
+if why=$(tools/need-musl.sh); then
+    make -s install-musl DESTDIR="$dest" PREFIX=/usr/local >/dev/null
+    test "$(readlink "$lib/musl/libsockshim.so.0")" = libsockshim.so.0.1.0
+    musl-gcc -std=c11 -Wall -Wextra -Wpedantic -Werror "$dest/plain.c" -o "$dest/plain-musl"
+    if "$dest/plain-musl" >/dev/null 2>&1; then echo "natively the musl write should have died of SIGPIPE"; exit 1; fi
+    out=$("$bin/sockshim" --nosigpipe --cloexec -- "$dest/plain-musl" 2>/dev/null)
+    sed 's/^/musl: /' <<<"$out"
+    grep -qx "preload=$(realpath "$lib/musl/libsockshim.so.0")" <<<"$out"
+    grep -qx "cloexec=1" <<<"$out"
+    grep -qx "write=-1 errno=$(python3 -c 'import errno; print(errno.EPIPE)')" <<<"$out"
+else
+    echo "SKIP    the musl build under the installed launcher: $why"
+fi
+
 make -s uninstall DESTDIR="$dest" PREFIX=/usr/local >/dev/null
 test -z "$(find "$dest/usr" -type f -o -type l)"

@@ -210,6 +210,7 @@ if command -v musl-gcc >/dev/null 2>&1 && musl-gcc -std=c11 -O1 $src/net.c -o "$
         check "musl program, musl build present" 0 ': reachable: dynamically linked with musl, as libsockshim is' \
             'library: .*x86_64-unknown-linux-musl/release/libsockshim.so' -- "$t/musl"
         expect "musl program under the launcher gets the musl build" 0 '^mapped=yes' '!Error' -- "$L" "$t/musl"
+        musl_built=1
         check "glibc program, musl build present: still the glibc build" 0 ': reachable: dynamically linked with glibc' \
             'library: .*/target/release/libsockshim.so' -- "$t/net"
     else
@@ -291,6 +292,16 @@ if start "$t/plain" "$t/net"; then
         'fd 5: socket inode [0-9]+ \(TCP\), cloexec no' '!cloexec yes' -- "$L" --status "$pid"
 else
     bad "start a plain process" "$(cat "$t/plain")"
+fi
+if [ "${musl_built:-0}" = 1 ]; then
+    if start "$t/held-musl" "$L" --nosigpipe -- "$t/musl"; then
+        pid=${pids[-1]}
+        expect "musl process under sockshim --nosigpipe: the musl build is mapped" 0 \
+            "^process $pid \\(musl\\): libsockshim is mapped: $(realpath build/lib/musl/libsockshim.so.0)" \
+            'policies: SOCKSHIM_NOSIGPIPE=1' 'fd 5: socket inode [0-9]+ \(TCP\)' -- "$L" --status "$pid"
+    else
+        bad "start a musl process under sockshim" "$(cat "$t/held-musl")"
+    fi
 fi
 expect "--status of no process" 2 '^process 999999999: cannot tell: no such process' -- "$L" --status 999999999
 expect "--status with a bad process id: 125" 125 "^sockshim: --status needs a process id, not 'x1'" -- "$L" --status x1

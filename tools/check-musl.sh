@@ -3,7 +3,8 @@
 #   1. the library for <arch>-unknown-linux-musl and the conformance suite built with
 #      musl-gcc (make musl), the report in its four sockshim configurations (linked and
 #      preloaded, both personalities; make musl-report);
-#   2. the reliability suite's CI-sized storm and churn, musl programs linked with the
+#   2. the reliability suite's CI-sized storm, churn and differential fuzzer (against the
+#      system calls: musl's own functions differ from them), musl programs linked with the
 #      musl library and preloaded with it (churn's policy run through the launcher,
 #      which picks the musl build for a musl program).
 # Installs musl-tools and the Rust target when it can (root, apt-get, rustup); otherwise
@@ -49,10 +50,10 @@ sed -n '/^Summary per source/,/^$/p; /^Failures/,/^$/p; /^Runs:/p' "$log/report"
 add "$log/report" "the musl report"
 [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
 
-echo "== musl: reliability (storm, churn), CI-sized"
+echo "== musl: reliability (storm, churn, fuzz), CI-sized"
 CC=musl-gcc STRESS_NAME=musl-ci STRESS_LIB="$TOP/target/$TARGET/release/libsockshim.so" \
     STRESS_LIBDIR="$TOP/build/lib/musl" STRESS_CFLAGS="-isystem $TOP/build/musl/kernel-include" \
-    STRESS_PRELOAD=1 ONLY=storm,churn bash c-tests/stress/run.sh --ci >"$log/stress" 2>&1
+    STRESS_PRELOAD=1 ONLY=storm,churn,fuzz bash c-tests/stress/run.sh --ci >"$log/stress" 2>&1
 sed -n '/^== Reliability summary/,$p' "$log/stress"
 add "$log/stress" "the musl reliability run"
 

@@ -2,8 +2,11 @@
  * Bad-input fuzzer (issue 5, item 4): a seeded random driver for every export.
  *
  * Two "worlds" of descriptors are built the same way in one process: world S through
- * sockshim's exports (this program links -lsockshim), world N through the C library's
- * own functions (dlsym on the libc.so.6 handle, which sockshim does not interpose).
+ * sockshim's exports (this program links -lsockshim), world N through the reference:
+ * --reference=libc, the C library's own functions (dlsym on the libc.so.6 handle, which
+ * sockshim does not interpose; glibc's default), or --reference=kernel, the system calls
+ * themselves (the default for any other C library: musl's own functions differ from the
+ * system call on purpose, SPEC.md "Platforms", and its libc has no separate handle).
  * World N lives at descriptor numbers 2000+slot, world S at 3000+slot, so a call on
  * slot i in one world has its twin in the other; new descriptors are moved to the same
  * free slot in both. Each random call (socket socketpair listen accept accept4 paccept
@@ -997,6 +1000,59 @@ static void closefrom_check(void)
     }
 }
 
+/* --reference=kernel: world N is the system call, with the C function's signature. Only
+ * dup2 is not one system call on every architecture (aarch64 has dup3 only): what the
+ * kernel's dup2 does there, as glibc and musl do. */
+static const char *reference;
+static int k_socket(int d, int t, int p) { return (int)syscall(SYS_socket, d, t, p); }
+static int k_socketpair(int d, int t, int p, int *sv) { return (int)syscall(SYS_socketpair, d, t, p, sv); }
+static int k_listen(int fd, int n) { return (int)syscall(SYS_listen, fd, n); }
+static int k_accept4(int fd, struct sockaddr *a, socklen_t *l, int fl) { return (int)syscall(SYS_accept4, fd, a, l, fl); }
+static int k_accept(int fd, struct sockaddr *a, socklen_t *l) { return k_accept4(fd, a, l, 0); }
+static ssize_t k_write(int fd, const void *b, size_t n) { return syscall(SYS_write, fd, b, n); }
+static ssize_t k_writev(int fd, const struct iovec *v, int n) { return syscall(SYS_writev, fd, v, n); }
+static ssize_t k_sendto(int fd, const void *b, size_t n, int fl, const struct sockaddr *a, socklen_t l)
+{
+    return syscall(SYS_sendto, fd, b, n, fl, a, l);
+}
+static ssize_t k_send(int fd, const void *b, size_t n, int fl) { return k_sendto(fd, b, n, fl, NULL, 0); }
+static ssize_t k_sendmsg(int fd, const struct msghdr *m, int fl) { return syscall(SYS_sendmsg, fd, m, fl); }
+static int k_sendmmsg(int fd, struct mmsghdr *v, unsigned n, H_SENDMMSG_FLAGS fl)
+{
+    return (int)syscall(SYS_sendmmsg, fd, v, n, fl);
+}
+static ssize_t k_sendfile(int out, int in, off_t *off, size_t n) { return syscall(SYS_sendfile, out, in, off, n); }
+static ssize_t k_splice(int in, off_t *ino, int out, off_t *outo, size_t n, unsigned fl)
+{
+    return syscall(SYS_splice, in, ino, out, outo, n, fl);
+}
+static int k_dup(int fd) { return (int)syscall(SYS_dup, fd); }
+static int k_dup3(int fd, int to, int fl) { return (int)syscall(SYS_dup3, fd, to, fl); }
+static int k_dup2(int fd, int to)
+{
+#ifdef SYS_dup2
+    return (int)syscall(SYS_dup2, fd, to);
+#else
+    if (fd == to) return is_open(fd) ? to : (errno = EBADF, -1);
+    return k_dup3(fd, to, 0);
+#endif
+}
+static int k_fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    long arg = va_arg(ap, long);
+    va_end(ap);
+    return (int)raw_fcntl(fd, cmd, arg);
+}
+static int k_close(int fd) { return (int)syscall(SYS_close, fd); }
+static int k_close_range(unsigned lo, unsigned hi, int fl) { return (int)syscall(SYS_close_range, lo, hi, fl); }
+static int k_setsockopt(int fd, int lv, int n, const void *v, socklen_t l)
+{
+    return (int)syscall(SYS_setsockopt, fd, lv, n, v, l);
+}
+static int k_getsockopt(int fd, int lv, int n, void *v, socklen_t *l) { return (int)syscall(SYS_getsockopt, fd, lv, n, v, l); }
+
 static void *sym(void *h, const char *name)
 {
     void *p = dlsym(h, name);
@@ -1036,11 +1092,6 @@ static void setup_worlds(void)
         for (int i = 0; i < 4096; i++) ro[i] = (char)(i * 7);
         mprotect(ro, 4096, PROT_READ);
     }
-    void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
-    if (!libc) {
-        fprintf(stderr, "dlopen(libc.so.6): %s\n", dlerror());
-        _exit(3);
-    }
     struct world *s = &W[0], *n = &W[1];
     memset(W, 0, sizeof W);
     s->name = "sockshim";
@@ -1072,6 +1123,35 @@ static void setup_worlds(void)
     s->close_range = close_range;
     s->setsockopt = setsockopt;
     s->getsockopt = getsockopt;
+    if (strcmp(reference, "kernel") == 0) {
+        n->socket = k_socket;
+        n->socketpair = k_socketpair;
+        n->listen = k_listen;
+        n->accept = k_accept;
+        n->accept4 = k_accept4;
+        n->write = k_write;
+        n->writev = k_writev;
+        n->send = k_send;
+        n->sendto = k_sendto;
+        n->sendmsg = k_sendmsg;
+        n->sendmmsg = k_sendmmsg;
+        n->sendfile = k_sendfile;
+        n->splice = k_splice;
+        n->dup = k_dup;
+        n->dup2 = k_dup2;
+        n->dup3 = k_dup3;
+        n->fcntl = k_fcntl;
+        n->close = k_close;
+        n->close_range = k_close_range;
+        n->setsockopt = k_setsockopt;
+        n->getsockopt = k_getsockopt;
+        return;
+    }
+    void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    if (!libc) {
+        fprintf(stderr, "dlopen(libc.so.6): %s (--reference=kernel compares with the system calls)\n", dlerror());
+        _exit(3);
+    }
     LOAD(socket, "socket");
     LOAD(socketpair, "socketpair");
     LOAD(listen, "listen");
@@ -1130,8 +1210,15 @@ int main(int argc, char **argv)
     wild = strcmp(st_sopt(argc, argv, "--mode", "diff"), "wild") == 0;
     const char *label = st_sopt(argc, argv, "--label", "");
     static char name[160];
-    snprintf(name, sizeof name, "fuzz %s%s%s", wild ? "(crashes and hangs only)" : "(differential vs glibc)",
-             label[0] ? ", " : "", label);
+#if defined(__GLIBC__)
+    reference = st_sopt(argc, argv, "--reference", "libc");
+#else
+    reference = st_sopt(argc, argv, "--reference", "kernel");
+#endif
+    MUST(strcmp(reference, "libc") == 0 || strcmp(reference, "kernel") == 0, "--reference=libc or --reference=kernel");
+    const char *ref = strcmp(reference, "kernel") == 0 ? "the system calls" : "the C library";
+    snprintf(name, sizeof name, "fuzz %s%s%s%s", wild ? "(crashes and hangs only" : "(differential vs ",
+             wild ? "" : ref, label[0] ? "), " : ")", label);
     st_name = name;
     long total = st_opt(argc, argv, "--calls", lng ? 10000000 : 1000000);
     long per = st_opt(argc, argv, "--per-batch", 5000);
@@ -1225,10 +1312,10 @@ int main(int argc, char **argv)
         cmp += compared[i];
         mis += mismatched[i];
     }
-    printf("  %ld calls, %ld compared with glibc, %ld differed; %ld crashes, %ld hangs; closefrom checked %ld times; "
-           "%ld connections kept by sockshim where glibc's call lost them; %ld TCP writes compared by class "
+    printf("  %ld calls, %ld compared with %s, %ld differed; %ld crashes, %ld hangs; closefrom checked %ld times; "
+           "%ld connections kept by sockshim where the reference lost them; %ld TCP writes compared by class "
            "(bytes taken / EAGAIN / EFAULT)\n",
-           all, cmp, mis, crashes, hangs, closefroms, kept, loose);
+           all, cmp, ref, mis, crashes, hangs, closefroms, kept, loose);
     char pushed[128], hard[128], lost[128];
     snprintf(pushed, sizeof pushed, "%ld calls (%ld compared)", all, cmp);
     snprintf(hard, sizeof hard, "%ld batches, 22 exports, %.0f s", done, took / 1000);
