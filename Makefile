@@ -5,6 +5,7 @@
 #   make bench      benchmarks: shim vs native C library, ratios (not part of make test)
 #   make stress     the long versions of the reliability tests
 #   make musl-report  the conformance report for musl programs (needs musl-tools)
+#   make aarch64-report  the conformance report for aarch64, under qemu-user
 #   make install    PREFIX=/usr/local DESTDIR= (BINDIR LIBDIR INCLUDEDIR MANDIR); make uninstall
 
 PREFIX      ?= /usr/local
@@ -162,6 +163,52 @@ $(MUSL)/conformance-linked: $(SUITE_SRC) $(HEADERS) $(MUSL_LIBLINK)/libsockshim.
 musl-report: musl
 	$(PYTHON) c-tests/report.py --platform "$(shell uname -m) musl" --lib $(TOP)/$(MUSL_LIB) \
 	    --native $(MUSL)/conformance-native --linked $(MUSL)/conformance-linked --check
+
+# aarch64 (SPEC.md "Platforms"), cross-built here and run under qemu-user: the library
+# for aarch64-unknown-linux-gnu, linked by the cross gcc through rust-lld (as for musl),
+# and the suite built with aarch64-linux-gnu-gcc, natively and linked. The binaries run
+# as they are once qemu is registered with binfmt_misc (tools/check-aarch64.sh, the
+# make test stage, installs the cross tools, arm64 glibc and qemu, and registers it).
+AARCH64_TARGET  := aarch64-unknown-linux-gnu
+AARCH64_LIB     := target/$(AARCH64_TARGET)/release/libsockshim.so
+AARCH64         := $(BUILD)/aarch64
+AARCH64_LIBLINK := $(LIBLINK)/aarch64
+AARCH64_CC      ?= aarch64-linux-gnu-gcc
+AARCH64_BINS    := $(AARCH64)/conformance-native $(AARCH64)/conformance-linked $(AARCH64)/tcp-info
+
+.PHONY: aarch64 aarch64-lib aarch64-report
+aarch64: $(AARCH64_LIBLINK)/libsockshim.so.0 $(AARCH64_BINS)
+aarch64-lib: $(AARCH64_LIBLINK)/libsockshim.so.0
+
+$(AARCH64_LIB): Cargo.toml build.rs cbindgen.toml $(wildcard src/*.rs)
+	$(CARGO) build --release --locked --target $(AARCH64_TARGET) \
+	    --config 'target.$(AARCH64_TARGET).linker="$(AARCH64_CC)"' \
+	    --config 'target.$(AARCH64_TARGET).rustflags=["-Clink-arg=-B$(RUST_GCC_LD)","-Clink-arg=-fuse-ld=lld"]'
+	@touch $@
+
+$(AARCH64_LIBLINK)/libsockshim.so.0: $(AARCH64_LIB)
+	@mkdir -p $(AARCH64_LIBLINK)
+	ln -sf $(TOP)/$(AARCH64_LIB) $@
+	ln -sf libsockshim.so.0 $(AARCH64_LIBLINK)/libsockshim.so
+
+$(AARCH64)/conformance-native: $(SUITE_SRC) $(HEADERS)
+	@mkdir -p $(AARCH64)
+	$(AARCH64_CC) $(CFLAGS_TEST) $(wildcard c-tests/*.c) -o $@ -lpthread
+
+$(AARCH64)/conformance-linked: $(SUITE_SRC) $(HEADERS) $(AARCH64_LIBLINK)/libsockshim.so.0
+	@mkdir -p $(AARCH64)
+	$(AARCH64_CC) $(CFLAGS_TEST) $(wildcard c-tests/*.c) -o $@ -L$(AARCH64_LIBLINK) -lsockshim \
+	    -Wl,-rpath,$(TOP)/$(AARCH64_LIBLINK) -lpthread
+
+# For the harness: this machine's TCP_INFO, which qemu-user cuts short (c-tests/loader/tcp_info.c).
+$(AARCH64)/tcp-info: c-tests/loader/tcp_info.c
+	@mkdir -p $(AARCH64)
+	$(CC) -std=c11 -O1 $(WARN) $< -o $@
+
+aarch64-report: aarch64
+	$(PYTHON) c-tests/report.py --platform "aarch64 glibc (qemu-user)" --lib $(TOP)/$(AARCH64_LIB) \
+	    --native $(AARCH64)/conformance-native --linked $(AARCH64)/conformance-linked --check \
+	    $(AARCH64_REPORT_ARGS)
 
 header: $(LIB)
 	cp "$$(ls -t target/release/build/sockshim-*/out/sockshim.h | head -n 1)" include/sockshim.h

@@ -17,9 +17,10 @@
 //! untouched, so the exec family costs nothing unless the feature is in use.
 //!
 //! Interposed: execve, execv, execvp, execvpe, fexecve, execveat, posix_spawn,
-//! posix_spawnp, and on x86_64 execl, execle and execlp (through a small assembly
-//! trampoline, [`crate::exports::execl`]: stable Rust cannot define C-variadic
-//! functions; elsewhere those three keep glibc's and the state is not passed). glibc's system() and popen() spawn through
+//! posix_spawnp, and execl, execle and execlp (through a small assembly trampoline in
+//! [`crate::arch`], on x86_64 and aarch64: stable Rust cannot define C-variadic
+//! functions; on another architecture those three stay the C library's and the state
+//! is not passed). glibc's system() and popen() spawn through
 //! internal calls that no preloaded library sees (docs/design.md, "Known limits").
 //!
 //! The new environment is built in an anonymous mapping (no malloc: execve is

@@ -893,91 +893,25 @@ pub fn own_plain_functions() -> [(&'static sys::Next, usize); 7] {
     ]
 }
 
-/// The execl family. `execl(path, arg0, ..., NULL)` is variadic, which stable Rust
-/// cannot define, so a trampoline lays the register arguments out in front of the
-/// caller's stack arguments, making one contiguous `argv` vector, and calls
-/// [`execl_list`] with it (kind 0 execl, 1 execle, 2 execlp). The return address is
-/// moved out of the way and put back before `ret`, so return-address predictors and
-/// shadow stacks see an ordinary call; CFI says where it is meanwhile, so debuggers
-/// and unwinders see through the trampoline.
-#[cfg(target_arch = "x86_64")]
-mod execl_family {
-    use super::*;
-
-    /// Entered with r10d = kind and the caller's arguments untouched.
-    #[unsafe(naked)]
-    unsafe extern "C" fn execl_common() {
-        core::arch::naked_asm!(
-            ".cfi_startproc",
-            "sub rsp, 56",          // rsp = E - 56 (16-byte aligned: E = 8 mod 16)
-            ".cfi_adjust_cfa_offset 56",
-            "mov rax, [rsp + 56]",  // the return address
-            "mov [rsp + 8], rax",
-            ".cfi_offset rip, -56", // where unwinders find it meanwhile
-            "mov [rsp + 56], r9",   // argv[4], just below the caller's stack arguments
-            "mov [rsp + 48], r8",
-            "mov [rsp + 40], rcx",
-            "mov [rsp + 32], rdx",
-            "mov [rsp + 24], rsi",  // argv[0]
-            "lea rsi, [rsp + 24]",
-            "mov edx, r10d",
-            "call {list}",
-            "mov rcx, [rsp + 8]",
-            "mov [rsp + 56], rcx",  // the return address back in place
-            "add rsp, 56",
-            ".cfi_adjust_cfa_offset -56",
-            ".cfi_offset rip, -8",
-            "ret",
-            ".cfi_endproc",
-            list = sym execl_list,
-        )
-    }
-
-    /// execl(3); the state survives as for execve.
-    ///
-    /// # Safety
-    /// As execl(3): the argument list ends with a NULL pointer.
-    #[unsafe(no_mangle)]
-    #[unsafe(naked)]
-    pub unsafe extern "C" fn execl(path: *const c_char, arg0: *const c_char) -> c_int {
-        core::arch::naked_asm!("endbr64", "xor r10d, r10d", "jmp {c}", c = sym execl_common)
-    }
-
-    /// execle(3); the state survives as for execve.
-    ///
-    /// # Safety
-    /// As execle(3): the argument list ends with a NULL pointer.
-    #[unsafe(no_mangle)]
-    #[unsafe(naked)]
-    pub unsafe extern "C" fn execle(path: *const c_char, arg0: *const c_char) -> c_int {
-        core::arch::naked_asm!("endbr64", "mov r10d, 1", "jmp {c}", c = sym execl_common)
-    }
-
-    /// execlp(3); the state survives as for execvp.
-    ///
-    /// # Safety
-    /// As execlp(3): the argument list ends with a NULL pointer.
-    #[unsafe(no_mangle)]
-    #[unsafe(naked)]
-    pub unsafe extern "C" fn execlp(file: *const c_char, arg0: *const c_char) -> c_int {
-        core::arch::naked_asm!("endbr64", "mov r10d, 2", "jmp {c}", c = sym execl_common)
-    }
-
-    /// The body of the execl family, called by the trampoline.
-    ///
-    /// # Safety
-    /// `argv` is the caller's NULL-terminated argument list (execle: then envp).
-    unsafe extern "C" fn execl_list(
-        path: *const c_char,
-        argv: *const *const c_char,
-        kind: c_int,
-    ) -> c_int {
-        // SAFETY: forwarded contract.
-        unit(unsafe { exec::execl_list(path, argv, kind, execvpe as *const () as usize) })
-    }
+/// The body of the execl family (execl, execle, execlp; SPEC.md "No-SIGPIPE state":
+/// "Across exec it should survive for descriptors that stay open", as for execve and
+/// execvp), called by the architecture's trampoline
+/// (`arch::execl`, ...) with the caller's argument list made one vector.
+///
+/// # Safety
+/// `argv` is the caller's NULL-terminated argument list (execle: then envp).
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
+    allow(dead_code)
+)]
+pub(crate) unsafe extern "C" fn execl_list(
+    path: *const c_char,
+    argv: *const *const c_char,
+    kind: c_int,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unit(unsafe { exec::execl_list(path, argv, kind, execvpe as *const () as usize) })
 }
-#[cfg(target_arch = "x86_64")]
-pub use execl_family::{execl, execle, execlp};
 
 /// The `sockshim_*` entry points (SPEC.md "Linked use": "a call compiled with sockshim's
 /// header reaches sockshim's implementation ... whatever else comes first in the lookup
@@ -1005,7 +939,5 @@ entry_points!(ENTRY_POINTS:
     "execvpe", "execvp", "fexecve", "execveat", "posix_spawn", "posix_spawnp",
 );
 
-#[cfg(target_arch = "x86_64")]
-entry_points!(ARCH_ENTRY_POINTS: "execl", "execle", "execlp", "vfork");
-#[cfg(not(target_arch = "x86_64"))]
-pub const ARCH_ENTRY_POINTS: &[&str] = &[];
+pub use crate::arch::ARCH_ENTRY_POINTS;
+pub(crate) use entry_points;

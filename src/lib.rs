@@ -6,7 +6,8 @@
 //! clauses each export cites.
 //!
 //! Architecture, one concern per module:
-//! - [`sys`]: the raw system-call layer (the only `asm!`, the only kernel ABI sizes);
+//! - [`arch`]: the processor: the system-call instruction, vfork and the execl family;
+//! - [`sys`]: the raw system-call layer (the only kernel ABI sizes);
 //! - [`table`]: the sparse, lock-free no-SIGPIPE descriptor table;
 //! - [`flags`]: pure argument translation (unit-tested without a kernel);
 //! - [`policy`]: the personality and the policies, read once at load;
@@ -35,6 +36,7 @@
 compile_error!("sockshim interposes Linux system calls");
 
 pub mod accept;
+pub mod arch;
 pub mod clib;
 pub mod consts;
 pub mod exec;

@@ -72,8 +72,8 @@ fn interposed() -> Vec<&'static str> {
         "write",
         "writev",
     ];
-    if cfg!(target_arch = "x86_64") {
-        // The variadic execl family and vfork have assembly trampolines only there.
+    if cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
+        // The variadic execl family and vfork have assembly trampolines there (src/arch.rs).
         v.extend(["execl", "execle", "execlp", "vfork"]);
     }
     v.sort();

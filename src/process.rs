@@ -3,7 +3,7 @@
 //! SPEC.md "No-SIGPIPE state ... Inherited across fork": after fork the child has its
 //! own copy of the table and keeps it up to date. A vfork child writes into its
 //! parent's memory, so its close or dup2 would change the state of the parent's
-//! descriptors. On x86_64 the library's own `vfork` counts the vforks in flight and
+//! descriptors. The library's own `vfork` (`arch::vfork`) counts the vforks in flight and
 //! records the calling process; while one is in flight, a process with another ID is
 //! the child, and leaves the table alone (it may read it: until it execs or changes
 //! them, its descriptors are its parent's). With no vfork in flight this costs one
@@ -18,9 +18,9 @@ use crate::sys;
 
 /// vfork calls of this process in flight (raised before the system call, lowered by
 /// the parent when it resumes).
-static VFORKS: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static VFORKS: AtomicUsize = AtomicUsize::new(0);
 /// The process that called them.
-static VFORK_PARENT: AtomicI32 = AtomicI32::new(0);
+pub(crate) static VFORK_PARENT: AtomicI32 = AtomicI32::new(0);
 
 extern "C" fn after_fork_in_child() {
     VFORKS.store(0, Ordering::Relaxed);
@@ -40,9 +40,13 @@ pub fn owns_table() -> bool {
     VFORKS.load(Ordering::Relaxed) == 0 || sys::getpid() == VFORK_PARENT.load(Ordering::Relaxed)
 }
 
-/// Called by the vfork trampoline in the parent once it resumes, with the system
-/// call's result; returns vfork's (the child's ID, or -1 with errno).
-extern "C" fn vfork_resumed(r: isize) -> c_int {
+/// Called by the vfork trampoline (`arch::vfork`) in the parent once it resumes, with
+/// the system call's result; returns vfork's (the child's ID, or -1 with errno).
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
+    allow(dead_code)
+)]
+pub(crate) extern "C" fn vfork_resumed(r: isize) -> c_int {
     VFORKS.fetch_sub(1, Ordering::Relaxed);
     if r < 0 {
         // SAFETY: the calling thread's errno.
@@ -50,38 +54,4 @@ extern "C" fn vfork_resumed(r: isize) -> c_int {
         return -1;
     }
     r as c_int
-}
-
-/// vfork(2), glibc's way (the return address is kept in a register, since the child
-/// reuses the stack), plus the bookkeeping above. The child returns 0 with the count
-/// still raised; the parent lowers it in [`vfork_resumed`].
-///
-/// # Safety
-/// As vfork(2): the child may only exec or _exit (and call async-signal-safe functions).
-#[cfg(target_arch = "x86_64")]
-#[unsafe(no_mangle)]
-#[unsafe(naked)]
-pub unsafe extern "C" fn vfork() -> c_int {
-    core::arch::naked_asm!(
-        "endbr64",
-        "lock inc qword ptr [rip + {count}]",
-        "mov eax, {getpid}",
-        "syscall",
-        "mov dword ptr [rip + {parent}], eax",
-        "pop rdi",              // the return address, out of the shared stack
-        "mov eax, {vfork}",
-        "syscall",
-        "push rdi",
-        "test rax, rax",
-        "jz 2f",                // the child: 0
-        "mov rdi, rax",
-        "jmp {resumed}",        // the parent: tail call with the stack as at entry
-        "2:",
-        "ret",
-        count = sym VFORKS,
-        parent = sym VFORK_PARENT,
-        resumed = sym vfork_resumed,
-        getpid = const libc::SYS_getpid,
-        vfork = const libc::SYS_vfork,
-    )
 }

@@ -15,13 +15,15 @@
 use core::ffi::{CStr, c_char, c_int, c_long, c_uint, c_void};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::arch;
+
 /// A kernel error number (positive), as the kernel returned it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Errno(pub c_int);
 
 pub type SysResult<T> = Result<T, Errno>;
 
-/// A zero timeout: "answer at once" for ppoll, rt_sigtimedwait and futex probes.
+/// A zero timeout: "answer at once" for ppoll (a copy), rt_sigtimedwait and futex probes.
 static ZERO_TIMEOUT: libc::timespec = libc::timespec {
     tv_sec: 0,
     tv_nsec: 0,
@@ -31,73 +33,6 @@ static ZERO_TIMEOUT: libc::timespec = libc::timespec {
 /// for, not glibc's 128-byte `sigset_t` (LESSONS.md pitfall 11). Bit `n - 1` is signal `n`.
 pub type KernelSigset = u64;
 pub const KERNEL_SIGSET_SIZE: usize = core::mem::size_of::<KernelSigset>();
-
-#[cfg(target_arch = "x86_64")]
-mod arch {
-    use core::arch::asm;
-    use core::ffi::c_long;
-
-    // SAFETY (module): callers guarantee the arguments are valid for the system call
-    // `nr`; the kernel clobbers rcx and r11 only.
-    #[inline(always)]
-    pub unsafe fn syscall6(nr: c_long, a: [usize; 6]) -> isize {
-        let ret: isize;
-        // SAFETY: the x86_64 Linux system-call convention; see module note.
-        unsafe {
-            asm!("syscall",
-                inlateout("rax") nr as isize => ret,
-                in("rdi") a[0], in("rsi") a[1], in("rdx") a[2],
-                in("r10") a[3], in("r8") a[4], in("r9") a[5],
-                lateout("rcx") _, lateout("r11") _,
-                options(nostack, preserves_flags));
-        }
-        ret
-    }
-}
-
-#[cfg(target_arch = "aarch64")]
-mod arch {
-    use core::arch::asm;
-    use core::ffi::c_long;
-
-    #[inline(always)]
-    pub unsafe fn syscall6(nr: c_long, a: [usize; 6]) -> isize {
-        let ret: isize;
-        // SAFETY: the aarch64 Linux system-call convention (svc 0, x8 = number).
-        unsafe {
-            asm!("svc 0",
-                in("x8") nr,
-                inlateout("x0") a[0] as isize => ret,
-                in("x1") a[1], in("x2") a[2], in("x3") a[3], in("x4") a[4], in("x5") a[5],
-                options(nostack, preserves_flags));
-        }
-        ret
-    }
-}
-
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-mod arch {
-    use core::ffi::c_long;
-
-    /// Other architectures go through the C library's `syscall(2)` (which the shim does
-    /// not interpose), saving and restoring `errno` around it.
-    #[inline(always)]
-    pub unsafe fn syscall6(nr: c_long, a: [usize; 6]) -> isize {
-        // SAFETY: `__errno_location` is the calling thread's errno; `syscall` is glibc's.
-        unsafe {
-            let errno = libc::__errno_location();
-            let saved = *errno;
-            let r = libc::syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-            let ret = if r == -1 {
-                -(*errno as isize)
-            } else {
-                r as isize
-            };
-            *errno = saved;
-            ret
-        }
-    }
-}
 
 /// Issues system call `nr`. Unused trailing arguments are passed as 0.
 ///
@@ -336,20 +271,14 @@ pub fn dup3(old: c_int, new: c_int, flags: c_int) -> SysResult<c_int> {
     unsafe { raw(libc::SYS_dup3, args!(old, new, flags)).map(|v| v as c_int) }
 }
 
-/// dup2(2) as the kernel defines it (x86_64 has the call; elsewhere dup3 plus the
-/// same-descriptor rule, as glibc does).
+/// dup2(2) as the kernel defines it: the call where the architecture has it
+/// ([`arch::SYS_DUP2`]), elsewhere dup3 plus the same-descriptor rule, as glibc does.
 pub fn dup2(old: c_int, new: c_int) -> SysResult<c_int> {
-    #[cfg(target_arch = "x86_64")]
-    {
+    match arch::SYS_DUP2 {
         // SAFETY: no pointers.
-        unsafe { raw(libc::SYS_dup2, args!(old, new)).map(|v| v as c_int) }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        if old == new {
-            return fcntl(old, libc::F_GETFD, 0).map(|_| new);
-        }
-        dup3(old, new, 0)
+        Some(nr) => unsafe { raw(nr, args!(old, new)).map(|v| v as c_int) },
+        None if old == new => fcntl(old, libc::F_GETFD, 0).map(|_| new),
+        None => dup3(old, new, 0),
     }
 }
 
@@ -919,11 +848,17 @@ pub unsafe fn ppoll_now(
     n: usize,
     mask: *const KernelSigset,
 ) -> SysResult<usize> {
+    // ppoll writes the time left back into its timeout: a writable one, on the stack. (The
+    // kernel ignores a failed write-back; qemu-user answers EFAULT for read-only memory.)
+    let mut zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: forwarded contract; our timeout; the kernel checks the pointers.
     unsafe {
         raw(
             libc::SYS_ppoll,
-            args!(fds, n, &raw const ZERO_TIMEOUT, mask, KERNEL_SIGSET_SIZE),
+            args!(fds, n, &raw mut zero, mask, KERNEL_SIGSET_SIZE),
         )
     }
 }

@@ -102,8 +102,9 @@ extern ssize_t sockshim_sendfile(int, int, off_t *, size_t) __THROW;
 #define fcntl sockshim_fcntl
 #define sendfile sockshim_sendfile
 #endif
-#if defined(__x86_64__)
-/* The execl family and vfork have entry points where the library has them (x86_64). */
+#if defined(__x86_64__) || defined(__aarch64__)
+/* The execl family and vfork have entry points where the library has them (src/arch.rs:
+ * x86_64 and aarch64). */
 extern int SOCKSHIM_BIND_NTH_(execl, (const char *, const char *, ...));
 extern int SOCKSHIM_BIND_NTH_(execle, (const char *, const char *, ...));
 extern int SOCKSHIM_BIND_NTH_(execlp, (const char *, const char *, ...));
